@@ -1,0 +1,200 @@
+"""Responsibility of every Fourier bin for a decision, by p-way partition refinement (paper Alg. 1, l. 1-9).
+
+One iteration splits the bins into p parts (contiguous bands at random cut points, or scattered random
+subsets), queries every non-empty proper combination of them in one batch, and credits each part
+1/k, k = the size of the smallest minimal passing combination that holds it, 0 if none does (Def. 2:
+responsibility comes from minimal sufficient sets; the full set always passes, being the clip or the
+parent's passing combination). The `beam` best parts are refined the same way, with the rest of their
+smallest minimal passing combination kept as context.
+
+Iterations with fresh random partitions accumulate into a running map. The paper stops when the Earth
+Mover's Distance between an iteration's map and the running map is <= epsilon; one iteration is a
+single random draw, so that distance does not shrink as evidence accumulates (measured 0.02-0.25 on
+the same clip after 16 iterations) and passes by chance. We stop on the same EMD weighted by the new
+iteration's share of the mass, which is exactly how far the normalised running map moves when the
+iteration is added; it shrinks like 1/iterations. The paper asks for the distance to be "small and
+stable": we require it <= epsilon on `patience` consecutive iterations.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from itertools import combinations
+
+import numpy as np
+
+from ..oracle import Oracle
+from ..spectrum import Spectrum
+
+
+@dataclass(frozen=True)
+class RefinementSettings:
+    """The knobs of the refinement (documented on CausalSettings, which builds this)."""
+
+    p: int
+    partition: str
+    beam: int
+    max_depth: int
+    min_part_size: int
+    epsilon: float
+    patience: int
+    max_iterations: int
+    max_queries: int
+
+
+@dataclass(frozen=True)
+class ResponsibilityMap:
+    """The accumulated map and how it was reached."""
+
+    values: np.ndarray
+    iterations: int
+    emd: list[float]  # per iteration after the first: EMD between the running map before and after it
+    converged: bool
+    queries: int
+
+
+@dataclass(frozen=True)
+class _Job:
+    """Split `part` into p pieces and test their combinations on top of `context` (both bin indices)."""
+
+    part: np.ndarray
+    context: np.ndarray
+    depth: int
+
+
+def emd(p: np.ndarray, q: np.ndarray) -> float:
+    """1-D Earth Mover's Distance between two maps on the same bin grid, positions scaled to [0, 1].
+
+    On one grid this is sum |cumsum(p) - cumsum(q)| x bin width: linear time, no sort.
+    """
+    sp, sq = p.sum(), q.sum()
+    if sp <= 0 or sq <= 0 or p.size < 2:
+        return float("inf")
+    return float(np.abs(np.cumsum(p / sp - q / sq)).sum() / (p.size - 1))
+
+
+def split(part: np.ndarray, p: int, kind: str, rng: np.random.Generator) -> list[np.ndarray]:
+    """Partition bin indices into at most p non-empty parts."""
+    n = part.size
+    if n <= p:
+        return [part[i : i + 1] for i in range(n)]
+    if kind == "contiguous":
+        cuts = np.sort(rng.choice(n - 1, size=p - 1, replace=False)) + 1
+        return np.split(part, cuts)
+    shuffled = rng.permutation(part)
+    return [np.sort(piece) for piece in np.array_split(shuffled, p)]
+
+
+@lru_cache(maxsize=16)
+def combinations_of(n: int) -> tuple[np.ndarray, np.ndarray]:
+    """All non-empty subsets of n parts as a bool matrix, smallest first (the full set last), and
+    `inside[i, j]`: subset j is a strict subset of subset i. Both read-only."""
+    rows = [np.isin(np.arange(n), c) for size in range(1, n + 1) for c in combinations(range(n), size)]
+    table = np.array(rows, dtype=bool).reshape(-1, n)
+    covers = (table[:, None, :] | ~table[None, :, :]).all(axis=2)
+    inside = covers & (table.sum(1)[:, None] > table.sum(1)[None, :])
+    for array in (table, inside):
+        array.flags.writeable = False
+    return table, inside
+
+
+def minimal_passing(passing: np.ndarray, inside: np.ndarray) -> np.ndarray:
+    """Passing combinations none of whose strict subsets pass: the candidate sufficient subsets."""
+    return passing & ~(inside & passing[None, :]).any(axis=1)
+
+
+def _mutants(spectrum: Spectrum, job: _Job, parts: list[np.ndarray]) -> np.ndarray:
+    """Signals of context + each proper combination of parts, by linearity: p + 1 irffts, not 2^p - 2."""
+    masks = np.zeros((len(parts) + 1, spectrum.n_bins), dtype=bool)
+    masks[0, job.context] = True
+    for i, part in enumerate(parts):
+        masks[i + 1, part] = True
+    pieces = spectrum.keep(masks)
+    proper = combinations_of(len(parts))[0][:-1]
+    return pieces[0][None, :] + proper.astype(np.float32) @ pieces[1:]
+
+
+def _credit(
+    job: _Job, parts: list[np.ndarray], passing: np.ndarray, values: np.ndarray, magnitude: np.ndarray,
+    settings: RefinementSettings,
+) -> list[tuple[float, float, _Job]]:
+    """Add each part's responsibility to its bins; return the parts worth refining with their contexts.
+
+    `passing` covers the proper combinations; the full set passes by construction. A part's
+    responsibility is 1/|C| for the smallest *minimal* passing combination C holding it, else 0.
+    """
+    combos, inside = combinations_of(len(parts))
+    minimal = minimal_passing(np.append(passing, True), inside)
+    refinable = []
+    for i, part in enumerate(parts):
+        holding = np.flatnonzero(minimal & combos[:, i])
+        if not holding.size:
+            continue
+        combo = combos[holding[0]]
+        resp = 1.0 / combo.sum()
+        values[part] += job.depth * resp
+        if part.size > settings.min_part_size and job.depth < settings.max_depth:
+            others = [parts[j] for j in np.flatnonzero(combo) if j != i]
+            context = np.concatenate([job.context, *others])
+            energy = float(np.square(magnitude[part]).sum())
+            refinable.append((resp, energy, _Job(part, context, job.depth + 1)))
+    return refinable
+
+
+def _iteration(
+    spectrum: Spectrum, oracle: Oracle, label: int, settings: RefinementSettings,
+    rng: np.random.Generator, query_cap: int,
+) -> tuple[np.ndarray, int]:
+    """One pass of refinement from the whole spectrum; returns the map and the mutants it sent.
+
+    `query_cap` bounds the mutants sent (cache hits included), so the oracle's budget is never hit here.
+    """
+    values = np.zeros(spectrum.n_bins)
+    frontier = [_Job(np.arange(spectrum.n_bins), np.empty(0, dtype=np.int64), 1)]
+    spent = 0
+    while frontier:
+        splits = [split(job.part, settings.p, settings.partition, rng) for job in frontier]
+        sizes = [2 ** len(parts) - 2 for parts in splits]
+        affordable = int(np.searchsorted(np.cumsum(sizes), query_cap - spent, side="right"))
+        frontier, splits = frontier[:affordable], splits[:affordable]
+        if not frontier:
+            break
+        signals = np.concatenate([_mutants(spectrum, job, parts) for job, parts in zip(frontier, splits)])
+        passing = oracle.classify(signals).labels == label
+        spent += len(signals)
+        refinable = []
+        offsets = np.cumsum([0, *sizes[:affordable]])
+        for job, parts, start, stop in zip(frontier, splits, offsets[:-1], offsets[1:]):
+            refinable += _credit(job, parts, passing[start:stop], values, spectrum.magnitude, settings)
+        refinable.sort(key=lambda item: (-item[0], -item[1]))
+        frontier = [job for _, _, job in refinable[: settings.beam]]
+    return values, spent
+
+
+def responsibility(
+    spectrum: Spectrum, oracle: Oracle, label: int, settings: RefinementSettings, rng: np.random.Generator,
+) -> ResponsibilityMap:
+    """Accumulate iterations until the running map moves by <= epsilon (EMD), or a cap is reached."""
+    total = np.zeros(spectrum.n_bins)
+    distances: list[float] = []
+    spent, queries_before = 0, oracle.queries
+    iterations = 0
+    converged = False
+    while iterations < settings.max_iterations:
+        cap = settings.max_queries - spent
+        if oracle.remaining is not None:
+            cap = min(cap, oracle.remaining)
+        values, sent = _iteration(spectrum, oracle, label, settings, rng, cap)
+        if sent == 0:
+            break
+        spent += sent
+        iterations += 1
+        if iterations > 1:
+            distances.append(emd(values, total) * values.sum() / (values.sum() + total.sum()))
+        total += values
+        recent = distances[-settings.patience :]
+        if len(recent) == settings.patience and max(recent) <= settings.epsilon:
+            converged = True
+            break
+    return ResponsibilityMap(total, iterations, distances, converged, oracle.queries - queries_before)

@@ -1,0 +1,1 @@
+"""Mutations of Fourier bins and STFT cells (Amplitude, Phase, Delay, Compose, Ladder) for the attacks."""

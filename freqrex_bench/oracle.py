@@ -1,0 +1,152 @@
+"""The one door to a model: batching, query counting, a hard budget, a cache, and checked outputs.
+
+Strategies never call a target directly. They hand the Oracle a logical batch of signals; it answers
+repeats from its cache, splits the rest into the user's batch size (so results never depend on it),
+refuses work past the budget before any of it runs, and times the model so overhead can be measured.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from .errors import FreqrexError, InvalidInputError, QueryBudgetExceeded, TargetError
+from .targets.base import Target, target_name
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """Top-1 label index and the full score row for each classified signal."""
+
+    labels: np.ndarray
+    scores: np.ndarray
+
+    def score_of(self, label: int) -> np.ndarray:
+        """Each signal's score for one class."""
+        return self.scores[:, label]
+
+    @property
+    def top_scores(self) -> np.ndarray:
+        return self.scores[np.arange(len(self.labels)), self.labels]
+
+
+def _signal_key(row: np.ndarray) -> bytes:
+    return hashlib.sha1(row.tobytes(), usedforsecurity=False).digest()
+
+
+class Oracle:
+    """Counted, budgeted, cached and batched access to one target.
+
+    `queries` counts signals the model actually saw; `cache_hits` the ones answered from memory.
+    `budget=None` means unlimited. `on_queries(n)` is called after each model batch (progress bars).
+    """
+
+    def __init__(
+        self,
+        target: Target,
+        batch_size: int = 32,
+        budget: int | None = None,
+        cache: bool = True,
+        on_queries: Callable[[int], None] | None = None,
+    ) -> None:
+        if not isinstance(batch_size, int) or batch_size < 1:
+            raise InvalidInputError(f"batch_size must be a positive integer, got {batch_size!r}")
+        if budget is not None and (not isinstance(budget, int) or budget < 0):
+            raise InvalidInputError(f"budget must be a non-negative integer or None, got {budget!r}")
+        self.target = target
+        self.batch_size = batch_size
+        self.budget = budget
+        self.on_queries = on_queries
+        self.queries = 0
+        self.cache_hits = 0
+        self.model_seconds = 0.0
+        self._cache: dict[bytes, np.ndarray] | None = {} if cache else None
+
+    @property
+    def remaining(self) -> int | None:
+        """Queries left before the budget refuses, or None when unlimited."""
+        return None if self.budget is None else self.budget - self.queries
+
+    def classify(self, signals: np.ndarray) -> Prediction:
+        """Classify a [K, T] batch of mono signals at the target's sample rate."""
+        batch = self._check_signals(signals)
+        keys = [_signal_key(row) for row in batch] if self._cache is not None else None
+        todo = self._uncached(keys, len(batch))
+        if self.budget is not None and self.queries + len(todo) > self.budget:
+            raise QueryBudgetExceeded(self.budget, self.queries, len(todo))
+        fresh = self._predict(batch[todo]) if len(todo) else None
+        if keys is None:
+            scores = fresh
+        else:
+            for i, row in zip(todo, fresh if fresh is not None else ()):
+                self._cache[keys[i]] = row
+            self.cache_hits += len(batch) - len(todo)
+            scores = np.stack([self._cache[k] for k in keys])
+        return Prediction(np.argmax(scores, axis=1), scores)
+
+    def _uncached(self, keys: list[bytes] | None, n: int) -> list[int]:
+        """Indices to send to the model: the first occurrence of each signal not yet cached."""
+        if keys is None:
+            return list(range(n))
+        seen: set[bytes] = set()
+        todo = []
+        for i, key in enumerate(keys):
+            if key not in self._cache and key not in seen:
+                seen.add(key)
+                todo.append(i)
+        return todo
+
+    def _check_signals(self, signals: np.ndarray) -> np.ndarray:
+        batch = np.asarray(signals)
+        if batch.ndim != 2 or batch.shape[0] == 0 or batch.shape[1] == 0:
+            raise InvalidInputError(
+                f"the oracle takes a [batch, samples] array of mono signals, got shape {batch.shape}"
+            )
+        batch = np.ascontiguousarray(batch, dtype=np.float32)
+        if not np.isfinite(batch).all():
+            raise InvalidInputError("signals sent to the oracle contain NaN or infinite samples")
+        return batch
+
+    def _predict(self, batch: np.ndarray) -> np.ndarray:
+        """Run the model in chunks of batch_size, checking every output."""
+        out = []
+        for start in range(0, len(batch), self.batch_size):
+            chunk = batch[start : start + self.batch_size]
+            began = time.perf_counter()
+            try:
+                scores = self.target.predict(chunk)
+            except FreqrexError:
+                raise
+            except Exception as exc:
+                raise TargetError(
+                    f"{target_name(self.target)} raised {type(exc).__name__} on a batch of shape "
+                    f"{chunk.shape}: {exc}"
+                ) from exc
+            finally:
+                self.model_seconds += time.perf_counter() - began
+            out.append(self._check_scores(scores, len(chunk)))
+            self.queries += len(chunk)
+            if self.on_queries is not None:
+                self.on_queries(len(chunk))
+        return np.concatenate(out)
+
+    def _check_scores(self, scores: np.ndarray, rows: int) -> np.ndarray:
+        name = target_name(self.target)
+        scores = np.asarray(scores, dtype=np.float32)
+        expected = (rows, len(self.target.labels))
+        if scores.shape != expected:
+            raise TargetError(
+                f"{name} returned scores of shape {scores.shape}; expected {expected} "
+                f"([batch, labels] for {len(self.target.labels)} labels)"
+            )
+        bad = ~np.isfinite(scores)
+        if bad.any():
+            raise TargetError(
+                f"{name} returned {int(bad.sum())} NaN or infinite scores "
+                f"(first in row {int(np.argwhere(bad)[0][0])} of the batch)"
+            )
+        return scores

@@ -1,0 +1,18 @@
+"""Progress bars for long model work, shown only when asked for."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+from tqdm import tqdm
+
+
+@contextmanager
+def query_bar(enabled: bool, total: int | None = None) -> Iterator[Callable[[int], None] | None]:
+    """Yield an `on_queries(n)` callback advancing a tqdm bar of model queries, or None when disabled."""
+    if not enabled:
+        yield None
+        return
+    with tqdm(total=total, unit="query", desc="model queries", leave=False) as bar:
+        yield bar.update

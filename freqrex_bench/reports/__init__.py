@@ -1,0 +1,1 @@
+"""The HTML robustness report and JSON summary of a run."""

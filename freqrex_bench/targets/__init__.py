@@ -1,0 +1,35 @@
+"""Target adapters: every model, whatever its framework, seen as labels + sample rate + batched scores.
+
+`HFTarget`, `TorchScriptTarget` and `ONNXTarget` import their frameworks only when first used.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import Any
+
+from .base import FramedTarget, Framing, Target, activate, aggregate, expand_binary, target_name
+from .numpy import CallableTarget, load_callable
+
+_LAZY = {"HFTarget": ".hf", "TorchScriptTarget": ".torchscript", "ONNXTarget": ".onnx"}
+
+__all__ = [
+    "CallableTarget",
+    "FramedTarget",
+    "Framing",
+    "HFTarget",
+    "ONNXTarget",
+    "Target",
+    "TorchScriptTarget",
+    "activate",
+    "aggregate",
+    "expand_binary",
+    "load_callable",
+    "target_name",
+]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return getattr(import_module(_LAZY[name], __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

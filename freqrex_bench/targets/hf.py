@@ -1,0 +1,78 @@
+"""HFTarget: a transformers audio-classification model, from a local folder or a Pipeline object.
+
+For speed it runs the pipeline's own feature extractor and model on whole batches; its scores equal
+`pipeline(x, top_k=None)` (a test asserts this). Nothing is fetched from a hub: folders load offline.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from ..errors import InvalidInputError
+from .base import Aggregate, FramedTarget, Output
+
+_OUTPUT_FOR_PROBLEM = {"multi_label_classification": "multilabel-logits"}
+
+
+def _load_folder(path: Path) -> tuple[Any, Any]:
+    from transformers import AutoFeatureExtractor, AutoModelForAudioClassification
+
+    if not (path / "config.json").is_file():
+        raise InvalidInputError(f"{path} is not a Hugging Face model folder (no config.json)")
+    try:
+        extractor = AutoFeatureExtractor.from_pretrained(path, local_files_only=True)
+        model = AutoModelForAudioClassification.from_pretrained(path, local_files_only=True)
+    except (OSError, ValueError) as exc:
+        raise InvalidInputError(f"cannot load an audio-classification model from {path}: {exc}") from exc
+    return extractor, model
+
+
+class HFTarget(FramedTarget):
+    """A Hugging Face audio classifier. `model` is a local model folder or a transformers Pipeline.
+
+    Labels come from the model config, the sample rate from its feature extractor, and the activation
+    from `config.problem_type` exactly as the pipeline chooses it (override with `output`). Set
+    `frame_length` (samples) to score long clips in windows, e.g. 10 s windows for AST on 30 s music.
+    """
+
+    def __init__(
+        self,
+        model: str | Path | Any,
+        output: Output | None = None,
+        frame_length: int | None = None,
+        hop: int | None = None,
+        aggregate: Aggregate = "mean",
+        name: str | None = None,
+    ) -> None:
+        if isinstance(model, (str, Path)):
+            self.feature_extractor, self.model = _load_folder(Path(model))
+            self.name = name or Path(model).name
+        elif hasattr(model, "model") and hasattr(model, "feature_extractor"):
+            self.feature_extractor, self.model = model.feature_extractor, model.model
+            self.name = name or str(getattr(model.model, "name_or_path", "") or type(model.model).__name__)
+        else:
+            raise InvalidInputError(
+                f"HFTarget needs a model folder or a transformers Pipeline, got {type(model).__name__}"
+            )
+        if self.feature_extractor is None:
+            raise InvalidInputError(f"{self.name} has no feature extractor; it is not an audio model")
+        config = self.model.config
+        if config.problem_type == "regression":
+            raise InvalidInputError(f"{self.name} is a regression model; HFTarget needs a classifier")
+        self.model.eval()
+        labels = [config.id2label[i] for i in range(config.num_labels)]
+        rate = int(self.feature_extractor.sampling_rate)
+        output = output or _OUTPUT_FOR_PROBLEM.get(config.problem_type, "logits")
+        super().__init__(labels, rate, output, frame_length, hop, aggregate)
+
+    def _forward(self, batch: np.ndarray) -> np.ndarray:
+        features = self.feature_extractor(
+            list(batch), sampling_rate=self.sample_rate, return_tensors="pt"
+        )
+        with torch.inference_mode():
+            logits = self.model(**features).logits
+        return logits.float().numpy()

@@ -1,0 +1,57 @@
+"""CallableTarget: any Python function from a float32 [B, T] batch to scores or logits."""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Sequence
+
+import numpy as np
+
+from ..errors import InvalidInputError
+from .base import Aggregate, FramedTarget, Output
+
+
+def load_callable(spec: str) -> Callable[[np.ndarray], np.ndarray]:
+    """Import `package.module:function` (the form suites use to name a numpy model)."""
+    module_name, sep, attr = spec.partition(":")
+    if not sep or not module_name or not attr:
+        raise InvalidInputError(f"a callable must be named 'module:function', got {spec!r}")
+    try:
+        obj = importlib.import_module(module_name)
+    except ImportError as exc:
+        raise InvalidInputError(f"cannot import module {module_name!r} for {spec!r}: {exc}") from exc
+    for part in attr.split("."):
+        if not hasattr(obj, part):
+            raise InvalidInputError(f"module {module_name!r} has no attribute {attr!r}")
+        obj = getattr(obj, part)
+    if not callable(obj):
+        raise InvalidInputError(f"{spec!r} is not callable")
+    return obj
+
+
+class CallableTarget(FramedTarget):
+    """Wrap a function `fn(batch [B, T] float32) -> [B, C]` (or [B, frames, C]).
+
+    `output` says what fn returns: "probabilities" (used as is), "logits" (softmax), or
+    "multilabel-logits" (sigmoid). Set `frame_length` when fn takes fixed-length chunks.
+    """
+
+    def __init__(
+        self,
+        fn: Callable[[np.ndarray], np.ndarray] | str,
+        labels: Sequence[str],
+        sample_rate: int,
+        output: Output = "probabilities",
+        frame_length: int | None = None,
+        hop: int | None = None,
+        aggregate: Aggregate = "mean",
+        name: str | None = None,
+    ) -> None:
+        self.fn = load_callable(fn) if isinstance(fn, str) else fn
+        if not callable(self.fn):
+            raise InvalidInputError(f"CallableTarget needs a callable, got {type(fn).__name__}")
+        self.name = name or (fn if isinstance(fn, str) else getattr(fn, "__name__", "callable"))
+        super().__init__(list(labels), sample_rate, output, frame_length, hop, aggregate)
+
+    def _forward(self, batch: np.ndarray) -> np.ndarray:
+        return np.asarray(self.fn(batch))

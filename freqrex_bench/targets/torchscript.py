@@ -1,0 +1,74 @@
+"""TorchScriptTarget: a `torch.jit` model file, with optional framing and streaming state."""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from ..errors import InvalidInputError
+from .base import Aggregate, FramedTarget, Output
+
+
+class TorchScriptTarget(FramedTarget):
+    """Load `path` with `torch.jit.load` and call it as `model(batch, *extra_args)`.
+
+    Frame-level models set `frame_length` (samples per chunk). A streaming model that keeps state
+    across chunks (silero-vad) sets `stateful=True`: each clip of the batch becomes one stream, frames
+    are fed in time order with the whole batch at once, and `reset` (a method name) is called first.
+    """
+
+    def __init__(
+        self,
+        path: str | Path,
+        labels: Sequence[str],
+        sample_rate: int,
+        output: Output = "logits",
+        frame_length: int | None = None,
+        hop: int | None = None,
+        aggregate: Aggregate = "mean",
+        extra_args: Sequence[object] = (),
+        stateful: bool = False,
+        reset: str | None = "reset_states",
+        name: str | None = None,
+    ) -> None:
+        path = Path(path)
+        if not path.is_file():
+            raise InvalidInputError(f"TorchScript model file not found: {path}")
+        if stateful and not frame_length:
+            raise InvalidInputError("stateful=True needs frame_length (the chunk size the model streams)")
+        try:
+            with warnings.catch_warnings():
+                warnings.filterwarnings("ignore", "`torch.jit.load` is deprecated", DeprecationWarning)
+                self.model = torch.jit.load(str(path), map_location="cpu")
+        except RuntimeError as exc:
+            raise InvalidInputError(f"{path} is not a loadable TorchScript model: {exc}") from exc
+        self.model.eval()
+        self.path = path
+        self.extra_args = tuple(extra_args)
+        self.stateful = stateful
+        self.reset = reset
+        self.name = name or path.name
+        super().__init__(list(labels), sample_rate, output, frame_length, hop, aggregate)
+
+    def _call(self, batch: torch.Tensor) -> np.ndarray:
+        out = self.model(batch, *self.extra_args)
+        if isinstance(out, (tuple, list)):
+            out = out[0]
+        return out.detach().float().numpy()
+
+    def _forward(self, batch: np.ndarray) -> np.ndarray:
+        with torch.inference_mode():
+            return self._call(torch.from_numpy(batch))
+
+    def _forward_frames(self, frames: np.ndarray) -> np.ndarray:
+        if not self.stateful:
+            return super()._forward_frames(frames)
+        with torch.inference_mode():
+            if self.reset and hasattr(self.model, self.reset):
+                getattr(self.model, self.reset)()
+            steps = torch.from_numpy(frames)
+            return np.stack([self._call(steps[:, t]) for t in range(frames.shape[1])], axis=1)

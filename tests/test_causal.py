@@ -1,0 +1,116 @@
+"""Causal discovery: the responsibility machinery, extraction, and known answers on a planted model."""
+
+import itertools
+
+import numpy as np
+import pytest
+
+from freqrex_bench import Oracle, Spectrum, explain
+from freqrex_bench.attacks.responsibility import combinations_of, emd, minimal_passing, split
+from freqrex_bench.attacks.subsets import Criterion, PrefixProbe, geometric_grid, smallest_stable
+from freqrex_bench.targets import CallableTarget
+
+
+def test_emd_of_two_point_masses_is_their_distance():
+    p, q = np.zeros(101), np.zeros(101)
+    p[10], q[40] = 1.0, 3.0
+    assert emd(p, q) == pytest.approx(0.30)
+    assert emd(p, p) == 0.0
+    assert emd(p, np.zeros(101)) == float("inf")
+
+
+def test_contiguous_split_makes_bands_and_scatter_mixes():
+    rng = np.random.default_rng(0)
+    bands = split(np.arange(100), 4, "contiguous", rng)
+    assert len(bands) == 4 and np.array_equal(np.concatenate(bands), np.arange(100))
+    assert all(np.all(np.diff(b) == 1) for b in bands)
+    scattered = split(np.arange(100), 4, "scatter", rng)
+    assert sorted(np.concatenate(scattered)) == list(range(100)) and [b.size for b in scattered] == [25] * 4
+    assert not all(np.all(np.diff(b) == 1) for b in scattered)
+    assert [b.tolist() for b in split(np.array([7, 9]), 4, "contiguous", rng)] == [[7], [9]]
+
+
+def test_combinations_and_minimal_passing_sets():
+    table, inside = combinations_of(3)
+    assert table.shape == (7, 3) and table[-1].all() and table.sum(1).tolist() == [1, 1, 1, 2, 2, 2, 3]
+    # {0} passes, {1,2} passes, and so do their supersets: only {0} and {1,2} are minimal.
+    passing = np.array([table[i][0] or (table[i][1] and table[i][2]) for i in range(7)])
+    minimal = minimal_passing(passing, inside)
+    assert [tuple(np.flatnonzero(table[i])) for i in np.flatnonzero(minimal)] == [(0,), (1, 2)]
+
+
+def test_geometric_grid_spans_all_bins():
+    grid = geometric_grid(240001, 2.0)
+    assert grid[0] == 1 and grid[-1] == 240001 and len(grid) <= 20
+    assert all(b / a <= 2.2 for a, b in itertools.pairwise(grid[3:]))
+
+
+class Counting:
+    """Known answer: class 1 iff at least `need` of the ranked bins are kept; counts model batches."""
+
+    def __init__(self, spectrum, need):
+        self.spectrum, self.need, self.batches = spectrum, need, 0
+
+    def __call__(self, batch):
+        self.batches += 1
+        kept = (np.abs(np.fft.rfft(batch, axis=1)) > 1e-3).sum(axis=1)
+        return np.stack([kept < self.need, kept >= self.need], axis=1).astype(np.float32)
+
+
+def test_prefix_search_finds_the_exact_threshold_in_few_batched_rounds():
+    n = 2**15
+    spectrum = Spectrum.from_signal(np.fft.irfft(np.ones(n // 2 + 1), n).astype(np.float32), 16000)
+    model = Counting(spectrum, need=12345)
+    oracle = Oracle(CallableTarget(model, ["few", "many"], 16000), batch_size=1000)
+    probe = PrefixProbe(spectrum, oracle, np.arange(spectrum.n_bins))
+    keeps = lambda p, k: int(np.argmax(p.kept[k])) == 1
+    found = smallest_stable(probe, Criterion(keeps, keeps, 5, False), 1, geometric_grid(spectrum.n_bins, 2.0), 3)
+    assert found == 12345
+    assert oracle.queries <= 60 and model.batches <= 12
+
+
+def test_planted_bands_are_found_by_responsibility_not_magnitude(planted):
+    result = explain(planted.target, planted.clip, planted.sample_rate, seed=0)
+    assert result.label_name == "present"
+    by_magnitude = np.argsort(-np.abs(np.fft.rfft(planted.clip)))[:50]
+    assert planted.in_band[by_magnitude].mean() < 0.1  # the test can fail: magnitude alone is wrong
+    top = np.argsort(-result.responsibility)[:50]
+    assert planted.in_band[top].mean() >= 0.9
+    sufficient = result.sufficient
+    precision = planted.in_band[sufficient].mean()
+    recall = planted.in_band[sufficient].sum() / planted.in_band.sum()
+    assert precision >= 0.75 and recall >= 0.3
+    # It really is sufficient, and minimal along the ranking: one bin fewer is not.
+    assert planted.target.predict(result.signal_of("sufficient")[None])[0, 1] >= 0.5 * result.score
+    shorter = Spectrum.from_signal(planted.clip, planted.sample_rate).keep_bins(sufficient[:-1])
+    assert planted.target.predict(shorter[None])[0, 1] < 0.5 * result.score
+
+
+def test_necessary_and_complete_meet_their_definitions(planted):
+    result = explain(planted.target, planted.clip, planted.sample_rate, seed=3)
+    assert result.sufficient.size <= result.necessary.size <= result.complete.size
+    without = planted.clip - result.signal_of("necessary")
+    assert planted.target.predict(without[None]).argmax() != result.label
+    assert result.inverse_label_name == "absent"
+    assert round(result.subsets["complete"].score, 2) == round(result.score, 2)
+    assert result.fraction("sufficient") == pytest.approx(result.sufficient.size / result.hz.size)
+    assert result.score_shift("sufficient") == pytest.approx(result.subsets["sufficient"].score - result.score)
+
+
+def test_same_seed_same_result_whatever_the_batch_size(planted):
+    runs = [explain(planted.target, planted.clip, planted.sample_rate, seed=7, batch_size=b) for b in (1, 32)]
+    a, b = runs
+    assert np.array_equal(a.responsibility, b.responsibility)
+    for kind in ("sufficient", "necessary", "complete"):
+        assert np.array_equal(a.subsets[kind].bins, b.subsets[kind].bins)
+    assert a.queries == b.queries and a.emd == b.emd
+    other = explain(planted.target, planted.clip, planted.sample_rate, seed=8)
+    assert not np.array_equal(a.responsibility, other.responsibility)
+
+
+def test_a_small_budget_stops_cleanly_and_keeps_what_was_found(planted):
+    result = explain(planted.target, planted.clip, planted.sample_rate, budget=300)
+    assert result.queries <= 300 and result.responsibility_queries <= 299
+    assert result.stopped == "budget" or result.complete is not None
+    tiny = explain(planted.target, planted.clip, planted.sample_rate, budget=40)
+    assert tiny.queries <= 40 and tiny.stopped == "budget"

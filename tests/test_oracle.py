@@ -1,0 +1,102 @@
+import numpy as np
+import pytest
+
+from freqrex_bench import InvalidInputError, Oracle, QueryBudgetExceeded, TargetError
+from freqrex_bench.targets import CallableTarget
+
+
+class Recorder:
+    """A known-answer model: class 1 iff the mean sample is positive. Records every batch it sees."""
+
+    def __init__(self):
+        self.batches = []
+
+    def __call__(self, batch):
+        self.batches.append(len(batch))
+        m = batch.mean(axis=1)
+        return np.stack([m <= 0, m > 0], axis=1).astype(np.float32)
+
+
+def signals(n, length=16):
+    return np.stack([np.full(length, (-1) ** i * (i + 1), dtype=np.float32) for i in range(n)])
+
+
+def test_batches_counts_and_labels():
+    model = Recorder()
+    oracle = Oracle(CallableTarget(model, ["neg", "pos"], 8000), batch_size=4)
+    pred = oracle.classify(signals(10))
+    assert list(pred.labels) == [1, 0] * 5
+    assert model.batches == [4, 4, 2]
+    assert oracle.queries == 10 and oracle.cache_hits == 0
+    assert pred.scores.shape == (10, 2) and pred.scores.dtype == np.float32
+
+
+def test_cache_answers_repeats_without_querying():
+    model = Recorder()
+    oracle = Oracle(CallableTarget(model, ["neg", "pos"], 8000), batch_size=32)
+    batch = signals(3)
+    oracle.classify(np.concatenate([batch, batch[:1]]))
+    assert oracle.queries == 3 and oracle.cache_hits == 1
+    again = oracle.classify(batch)
+    assert oracle.queries == 3 and oracle.cache_hits == 4
+    assert list(again.labels) == [1, 0, 1]
+
+
+def test_budget_refuses_before_running_with_a_typed_error():
+    model = Recorder()
+    oracle = Oracle(CallableTarget(model, ["neg", "pos"], 8000), budget=5)
+    oracle.classify(signals(4))
+    with pytest.raises(QueryBudgetExceeded) as info:
+        oracle.classify(signals(6, length=8))
+    assert (info.value.budget, info.value.used, info.value.requested) == (5, 4, 6)
+    assert oracle.queries == 4 and sum(model.batches) == 4
+    assert oracle.remaining == 1
+    oracle.classify(signals(4))  # all cached: costs nothing
+    assert oracle.remaining == 1
+
+
+def test_results_do_not_depend_on_batch_size():
+    rng = np.random.default_rng(0)
+    batch = rng.standard_normal((37, 64)).astype(np.float32)
+    answers = [
+        Oracle(CallableTarget(Recorder(), ["neg", "pos"], 8000), batch_size=b).classify(batch).scores
+        for b in (1, 5, 64)
+    ]
+    assert all(np.array_equal(answers[0], a) for a in answers[1:])
+
+
+def test_a_target_that_raises_is_named_in_the_error():
+    def broken(batch):
+        raise RuntimeError("CUDA is not available")
+
+    oracle = Oracle(CallableTarget(broken, ["a", "b"], 8000, name="my-model"))
+    with pytest.raises(TargetError, match="my-model raised RuntimeError.*CUDA is not available"):
+        oracle.classify(signals(2))
+
+
+@pytest.mark.parametrize(
+    ("fn", "message"),
+    [
+        (lambda b: np.full((len(b), 2), np.nan), "4 NaN or infinite scores"),
+        (lambda b: np.ones((len(b), 3)) / 3, r"shape \(2, 3\); expected \(2, 2\)"),
+        (lambda b: np.ones((len(b) + 1, 2)) / 2, r"shape \(3, 2\)"),
+    ],
+)
+def test_bad_model_outputs_are_clear_errors(fn, message):
+    oracle = Oracle(CallableTarget(fn, ["a", "b"], 8000, name="bad"))
+    with pytest.raises(TargetError, match=message):
+        oracle.classify(signals(2)[:, :4] * 0 + np.arange(2)[:, None])
+
+
+@pytest.mark.parametrize("bad", [np.zeros(16), np.zeros((0, 16)), np.full((2, 4), np.nan), np.zeros((2, 4, 2))])
+def test_bad_signals_are_refused(bad):
+    oracle = Oracle(CallableTarget(Recorder(), ["neg", "pos"], 8000))
+    with pytest.raises(InvalidInputError):
+        oracle.classify(bad)
+    assert oracle.queries == 0
+
+
+@pytest.mark.parametrize(("kwargs", "message"), [({"batch_size": 0}, "batch_size"), ({"budget": -1}, "budget")])
+def test_bad_oracle_settings(kwargs, message):
+    with pytest.raises(InvalidInputError, match=message):
+        Oracle(CallableTarget(Recorder(), ["neg", "pos"], 8000), **kwargs)
