@@ -1,4 +1,3 @@
-#!/usr/bin/env python
 """Train the tiny spoken-digit demo model shipped in ``examples/models/fsdd-ast``.
 
 The model is a very small Audio Spectrogram Transformer
@@ -85,16 +84,17 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--epochs", type=int, default=40, help="training epochs (default: %(default)s)")
     p.add_argument("--seed", type=int, default=0, help="random seed (default: %(default)s)")
     p.add_argument("--batch-size", type=int, default=64)
-    p.add_argument("--lr", type=float, default=1e-3)
+    p.add_argument("--lr", type=float, default=2e-3)
     p.add_argument("--weight-decay", type=float, default=0.05)
-    p.add_argument("--aug-copies", type=int, default=4, help="augmented feature views per training clip")
+    p.add_argument("--aug-copies", type=int, default=8, help="augmented feature views per training clip")
     p.add_argument("--threads", type=int, default=2, help="torch CPU threads")
     # model size
     p.add_argument("--hidden-size", type=int, default=96)
     p.add_argument("--layers", type=int, default=3)
     p.add_argument("--heads", type=int, default=4)
     p.add_argument("--intermediate-size", type=int, default=192)
-    p.add_argument("--stride", type=int, default=8, help="patch stride in both frequency and time")
+    p.add_argument("--dropout", type=float, default=0.0, help="hidden and attention dropout")
+    p.add_argument("--stride", type=int, default=10, help="patch stride in both frequency and time")
     return p.parse_args()
 
 
@@ -148,7 +148,9 @@ def extract(fe: ASTFeatureExtractor, waves: list[np.ndarray]) -> torch.Tensor:
     return torch.from_numpy(np.stack(feats)).float()
 
 
-def spec_augment(x: torch.Tensor, gen: torch.Generator, n_masks: int = 2, max_f: int = 8, max_t: int = 8) -> torch.Tensor:
+def spec_augment(
+    x: torch.Tensor, gen: torch.Generator, n_masks: int = 2, max_f: int = 8, max_t: int = 8
+) -> torch.Tensor:
     """SpecAugment-style masks on a (batch, time, freq) tensor; masked values set to 0 (= dataset mean)."""
     x = x.clone()
     b, t, f = x.shape
@@ -174,8 +176,8 @@ def build_model(args: argparse.Namespace) -> ASTForAudioClassification:
         num_hidden_layers=args.layers,
         num_attention_heads=args.heads,
         intermediate_size=args.intermediate_size,
-        hidden_dropout_prob=0.1,
-        attention_probs_dropout_prob=0.1,
+        hidden_dropout_prob=args.dropout,
+        attention_probs_dropout_prob=args.dropout,
         patch_size=16,
         frequency_stride=args.stride,
         time_stride=args.stride,
@@ -213,12 +215,15 @@ def main() -> None:
     items = load_fsdd(args.data)
     train = [it for it in items if it["speaker"] != args.holdout]
     test = [it for it in items if it["speaker"] == args.holdout]
-    print(f"{len(items)} clips; train {len(train)} (speakers {sorted({it['speaker'] for it in train})}), "
-          f"test {len(test)} (held-out speaker {args.holdout!r})")
+    print(
+        f"{len(items)} clips; train {len(train)} (speakers {sorted({it['speaker'] for it in train})}), "
+        f"test {len(test)} (held-out speaker {args.holdout!r})"
+    )
 
     # Normalisation statistics of the (padded, log-mel) features on the training speakers only.
-    fe = ASTFeatureExtractor(sampling_rate=SAMPLING_RATE, num_mel_bins=NUM_MEL_BINS, max_length=MAX_LENGTH,
-                             do_normalize=False)
+    fe = ASTFeatureExtractor(
+        sampling_rate=SAMPLING_RATE, num_mel_bins=NUM_MEL_BINS, max_length=MAX_LENGTH, do_normalize=False
+    )
     raw = extract(fe, [it["wave"] for it in train])
     fe.mean, fe.std = round(float(raw.mean()), 6), round(float(raw.std()), 6)
     fe.do_normalize = True
@@ -246,7 +251,8 @@ def main() -> None:
     warmup = steps_per_epoch * 2
     opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=args.weight_decay)
     sched = torch.optim.lr_scheduler.LambdaLR(
-        opt, lambda s: min(1.0, (s + 1) / warmup) * 0.5 * (1 + math.cos(math.pi * min(1.0, s / total_steps))))
+        opt, lambda s: min(1.0, (s + 1) / warmup) * 0.5 * (1 + math.cos(math.pi * min(1.0, s / total_steps)))
+    )
     gen = torch.Generator().manual_seed(args.seed)
 
     t_train = time.time()
@@ -264,13 +270,15 @@ def main() -> None:
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
             opt.step()
             sched.step()
-            tot_loss += float(loss) * len(bi)
+            tot_loss += loss.item() * len(bi)
             tot_ok += int((logits.argmax(-1) == yb).sum())
             n += len(bi)
         if epoch % 5 == 0 or epoch == args.epochs:
             test_acc = float((predict(model, x_test) == y_test).float().mean())
-            print(f"epoch {epoch:3d}  loss {tot_loss / n:.4f}  aug-train acc {tot_ok / n:.4f}  "
-                  f"held-out acc {test_acc:.4f}  ({time.time() - t_train:.0f}s)")
+            print(
+                f"epoch {epoch:3d}  loss {tot_loss / n:.4f}  aug-train acc {tot_ok / n:.4f}  "
+                f"held-out acc {test_acc:.4f}  ({time.time() - t_train:.0f}s)"
+            )
     train_seconds = time.time() - t_train
 
     pred_test = predict(model, x_test)
@@ -319,15 +327,24 @@ def main() -> None:
             "num_hidden_layers": args.layers,
             "num_attention_heads": args.heads,
             "intermediate_size": args.intermediate_size,
+            "dropout": args.dropout,
             "patch_size": 16,
             "frequency_stride": args.stride,
             "time_stride": args.stride,
         },
-        "features": {"sampling_rate": SAMPLING_RATE, "num_mel_bins": NUM_MEL_BINS, "max_length": MAX_LENGTH,
-                     "mean": fe.mean, "std": fe.std},
+        "features": {
+            "sampling_rate": SAMPLING_RATE,
+            "num_mel_bins": NUM_MEL_BINS,
+            "max_length": MAX_LENGTH,
+            "mean": fe.mean,
+            "std": fe.std,
+        },
         "versions": {"torch": torch.__version__, "transformers": __import__("transformers").__version__},
     }
     (args.out / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
+    for f in args.out.iterdir():  # save_pretrained may write model.safetensors as 0600
+        if f.is_file():
+            f.chmod(0o644)
 
     print(f"held-out speaker {args.holdout!r}: accuracy {test_acc:.4f} (pipeline {pipe_acc:.4f})")
     print("per-digit:", metrics["heldout_per_digit_accuracy"])

@@ -1,4 +1,9 @@
-"""The `freqrex-bench` command. Exit codes: 0 success, 2 invalid input (one line on stderr, no traceback)."""
+"""The `freqrex-bench` command.
+
+Exit codes: 0 success; 1 the work could not finish (the model raised or returned unusable scores, or
+the query budget was too small to classify the clip); 2 invalid input
+(bad arguments, settings, files). Errors are one line on stderr, never a traceback.
+"""
 
 from __future__ import annotations
 
@@ -8,10 +13,11 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from . import __version__
-from .attacks.causal import CausalResult, CausalSettings
-from .errors import FreqrexError
+from .attacks.causal import CausalDiscovery, CausalResult
+from .attacks.settings import CausalSettings
+from .errors import FreqrexError, InvalidInputError
 
-EXIT_OK, EXIT_INVALID = 0, 2
+EXIT_OK, EXIT_MODEL_FAILED, EXIT_INVALID = 0, 1, 2
 
 
 def _setting(text: str) -> tuple[str, str]:
@@ -58,6 +64,9 @@ def summary(result: CausalResult) -> str:
         if subset is None:
             lines.append(f"{kind}: not found")
             continue
+        if subset.size == 0:
+            lines.append(f"{kind}: the empty set (silence alone is classified {result.label_name})")
+            continue
         hz = result.hz[subset.bins]
         lines.append(
             f"{kind}: {subset.size} of {result.hz.size} bins ({100 * subset.size / result.hz.size:.2f}%), "
@@ -66,8 +75,8 @@ def summary(result: CausalResult) -> str:
         )
     if result.inverse_label is not None:
         lines.append(f"clip minus necessary: {result.inverse_label_name} (score {result.inverse_score:.3f})")
-    if result.stopped:
-        lines.append(f"stopped early: query {result.stopped} exhausted")
+    if result.stopped == "budget":
+        lines.append("stopped early: the query budget ran out")
     lines.append(f"queries: {result.queries} in {result.seconds:.1f} s (model {result.model_seconds:.1f} s)")
     return "\n".join(lines)
 
@@ -77,6 +86,7 @@ def _explain(args: argparse.Namespace) -> int:
     from .targets import HFTarget
 
     settings = {key: _number(value) for key, value in args.settings}
+    CausalDiscovery(**settings)  # check settings before the (slow) model load
     result = explain(
         HFTarget(args.model), args.clip, seed=args.seed, batch_size=args.batch_size, budget=args.budget,
         progress=not args.quiet, **settings,
@@ -100,7 +110,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _explain(args)
     except FreqrexError as exc:
         print(f"freqrex-bench: error: {exc}", file=sys.stderr)
-        return EXIT_INVALID
+        return EXIT_INVALID if isinstance(exc, InvalidInputError) else EXIT_MODEL_FAILED
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ import numpy as np
 import soundfile
 import soxr
 
+from . import validation
 from .errors import InvalidInputError
 
 # Peak below which a clip is treated as silence (about -140 dBFS: below 24-bit PCM resolution).
@@ -38,18 +39,10 @@ def load_audio(path: str | Path) -> tuple[np.ndarray, int]:
     return data, int(rate)
 
 
-def _check_rate(sample_rate: object, what: str) -> int:
-    if isinstance(sample_rate, (bool, np.bool_)) or not isinstance(sample_rate, (int, np.integer, float)):
-        raise InvalidInputError(f"{what} must be a positive integer in Hz, got {sample_rate!r}")
-    if sample_rate != int(sample_rate) or int(sample_rate) <= 0:
-        raise InvalidInputError(f"{what} must be a positive integer in Hz, got {sample_rate!r}")
-    return int(sample_rate)
-
-
 def _to_mono(x: np.ndarray, downmix: bool) -> tuple[np.ndarray, int]:
     """Return a [T] clip and its channel count; channels are the short axis of a 2-D array."""
-    if x.ndim == 1:
-        return x, 1
+    if x.ndim == 1 or (x.ndim == 2 and 1 in x.shape):
+        return x.reshape(-1), 1
     if x.ndim != 2:
         raise InvalidInputError(f"a clip must be [samples] or [samples, channels], got shape {x.shape}")
     channel_axis = 1 if x.shape[1] <= x.shape[0] else 0
@@ -59,13 +52,24 @@ def _to_mono(x: np.ndarray, downmix: bool) -> tuple[np.ndarray, int]:
             f"cannot tell samples from channels in a clip of shape {x.shape}; "
             f"pass [samples] or [samples, channels] with at most {MAX_CHANNELS} channels"
         )
-    if channels == 1:
-        return x.reshape(-1), 1
     if not downmix:
         raise InvalidInputError(
             f"clip has {channels} channels (shape {x.shape}); pass mono audio or downmix=True"
         )
     return x.mean(axis=channel_axis), channels
+
+
+def _as_float(x: np.ndarray) -> np.ndarray:
+    """Float samples as they are; 8/16/32-bit PCM integers scaled to [-1, 1) (unsigned 8-bit re-centred)."""
+    if np.issubdtype(x.dtype, np.floating):
+        return x
+    if x.dtype == np.uint8:
+        return (x.astype(np.float32) - 128) / 128
+    if x.dtype in (np.int8, np.int16, np.int32):
+        return x.astype(np.float32) / float(np.iinfo(x.dtype).max + 1)
+    raise InvalidInputError(
+        f"a clip must hold float samples or 8/16/32-bit PCM integers, got dtype {x.dtype}"
+    )
 
 
 def prepare_clip(
@@ -78,18 +82,20 @@ def prepare_clip(
 
     Raises InvalidInputError naming the problem for empty, NaN/inf, silent, ambiguous-shape or
     multi-channel (with downmix=False) clips, and for a missing or non-positive sample rate.
-    `signal` may be a path to an audio file, whose own rate is then used.
+    `signal` may be a path to an audio file, whose own rate is then used (a different `sample_rate`
+    is an error, not a silent reinterpretation).
     """
     if isinstance(signal, (str, Path)):
-        signal, file_rate = load_audio(signal)
-        sample_rate = file_rate if sample_rate is None else sample_rate
-    rate = _check_rate(sample_rate, "sample_rate")
-    target_rate = _check_rate(target_rate, "the target's sample_rate")
-    x = np.asarray(signal)
-    if np.issubdtype(x.dtype, np.integer):
-        x = x.astype(np.float32) / float(np.iinfo(x.dtype).max + 1)
-    elif not np.issubdtype(x.dtype, np.floating):
-        raise InvalidInputError(f"a clip must hold float or integer PCM samples, got dtype {x.dtype}")
+        path = signal
+        signal, file_rate = load_audio(path)
+        if sample_rate is not None and sample_rate != file_rate:
+            raise InvalidInputError(
+                f"{path} is {file_rate} Hz but sample_rate={sample_rate!r} was given; omit sample_rate for files"
+            )
+        sample_rate = file_rate
+    rate = validation.sample_rate(sample_rate, "sample_rate")
+    target_rate = validation.sample_rate(target_rate, "the target's sample_rate")
+    x = _as_float(np.asarray(signal))
     if x.size == 0:
         raise InvalidInputError(f"clip is empty (shape {x.shape}): there is nothing to classify")
     bad = ~np.isfinite(x)

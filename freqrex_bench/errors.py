@@ -2,13 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any, TypeVar
-
-import pydantic
-
-ModelT = TypeVar("ModelT", bound=pydantic.BaseModel)
-
 
 class FreqrexError(Exception):
     """Base of every error this package raises on purpose."""
@@ -32,22 +25,3 @@ class QueryBudgetExceeded(FreqrexError):
             f"{requested} more requested"
         )
 
-
-def _key_path(loc: tuple[Any, ...]) -> str:
-    return "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in loc).lstrip(".")
-
-
-def validated(model: type[ModelT], data: Mapping[str, Any], where: str) -> ModelT:
-    """Build a pydantic model, turning its errors into one InvalidInputError naming each bad key."""
-    try:
-        return model.model_validate(dict(data))
-    except pydantic.ValidationError as exc:
-        problems = []
-        for err in exc.errors():
-            key = _key_path(err["loc"]) or "(top level)"
-            if err["type"] == "extra_forbidden":
-                known = ", ".join(model.model_fields)
-                problems.append(f"{key}: unknown setting (known: {known})")
-            else:
-                problems.append(f"{key}: {err['msg']} (got {err.get('input')!r})")
-        raise InvalidInputError(f"invalid {where} settings: " + "; ".join(problems)) from None

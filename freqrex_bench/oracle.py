@@ -10,28 +10,20 @@ from __future__ import annotations
 import hashlib
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
+from . import validation
 from .errors import FreqrexError, InvalidInputError, QueryBudgetExceeded, TargetError
 from .targets.base import Target, target_name
 
 
-@dataclass(frozen=True)
-class Prediction:
-    """Top-1 label index and the full score row for each classified signal."""
+class Prediction(NamedTuple):
+    """Top-1 label index and the full score row for each classified signal (unpacks as labels, scores)."""
 
     labels: np.ndarray
     scores: np.ndarray
-
-    def score_of(self, label: int) -> np.ndarray:
-        """Each signal's score for one class."""
-        return self.scores[:, label]
-
-    @property
-    def top_scores(self) -> np.ndarray:
-        return self.scores[np.arange(len(self.labels)), self.labels]
 
 
 def _signal_key(row: np.ndarray) -> bytes:
@@ -53,13 +45,14 @@ class Oracle:
         cache: bool = True,
         on_queries: Callable[[int], None] | None = None,
     ) -> None:
-        if not isinstance(batch_size, int) or batch_size < 1:
-            raise InvalidInputError(f"batch_size must be a positive integer, got {batch_size!r}")
-        if budget is not None and (not isinstance(budget, int) or budget < 0):
-            raise InvalidInputError(f"budget must be a non-negative integer or None, got {budget!r}")
+        if not isinstance(target, Target):
+            raise InvalidInputError(
+                f"expected a target (labels, sample_rate and predict(batch)), got {type(target).__name__}; "
+                f"wrap a plain function with freqrex_bench.targets.CallableTarget(fn, labels, sample_rate)"
+            )
         self.target = target
-        self.batch_size = batch_size
-        self.budget = budget
+        self.batch_size = validation.whole_number(batch_size, "batch_size")
+        self.budget = None if budget is None else validation.whole_number(budget, "budget", minimum=0)
         self.on_queries = on_queries
         self.queries = 0
         self.cache_hits = 0
@@ -148,5 +141,10 @@ class Oracle:
             raise TargetError(
                 f"{name} returned {int(bad.sum())} NaN or infinite scores "
                 f"(first in row {int(np.argwhere(bad)[0][0])} of the batch)"
+            )
+        if scores.min() < -1e-4 or scores.max() > 1 + 1e-4:
+            raise TargetError(
+                f"{name} returned scores in [{scores.min():.3g}, {scores.max():.3g}]; targets must return "
+                f"probabilities in [0, 1] (thresholds such as min_confidence compare them)"
             )
         return scores

@@ -10,9 +10,12 @@ from tqdm import tqdm
 
 @contextmanager
 def query_bar(enabled: bool, total: int | None = None) -> Iterator[Callable[[int], None] | None]:
-    """Yield an `on_queries(n)` callback advancing a tqdm bar of model queries, or None when disabled."""
+    """Yield an `on_queries(n)` callback advancing a tqdm bar of model queries, or None when disabled.
+
+    The bar is drawn only on a terminal, so logs and captured stderr stay clean.
+    """
     if not enabled:
         yield None
         return
-    with tqdm(total=total, unit="query", desc="model queries", leave=False) as bar:
+    with tqdm(total=total, unit="query", desc="model queries", leave=False, disable=None) as bar:
         yield bar.update

@@ -6,6 +6,7 @@ neutral value: the bin is zeroed), or mutate selected bins. Synthesis is one vec
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Protocol
@@ -70,25 +71,23 @@ class Spectrum:
         """The clip itself, resynthesised from all bins."""
         return self.synthesize(self.coeffs[None, :])[0]
 
+    def _synthesize_rows(self, rows: int, coeffs_for: Callable[[slice], np.ndarray]) -> np.ndarray:
+        """Inverse rfft of `rows` spectra, built and transformed a chunk of rows at a time."""
+        out = np.empty((rows, self.n_samples), dtype=np.float32)
+        for start in range(0, rows, _SYNTH_CHUNK):
+            chunk = slice(start, min(start + _SYNTH_CHUNK, rows))
+            out[chunk] = scipy.fft.irfft(coeffs_for(chunk), n=self.n_samples, axis=-1, workers=-1)
+        return out
+
     def synthesize(self, coeffs: np.ndarray) -> np.ndarray:
         """Batched inverse rfft: complex [K, M] -> float32 [K, T]."""
         coeffs = np.atleast_2d(coeffs)
-        out = np.empty((coeffs.shape[0], self.n_samples), dtype=np.float32)
-        for start in range(0, coeffs.shape[0], _SYNTH_CHUNK):
-            block = coeffs[start : start + _SYNTH_CHUNK]
-            out[start : start + block.shape[0]] = scipy.fft.irfft(
-                block, n=self.n_samples, axis=-1, workers=-1
-            )
-        return out
+        return self._synthesize_rows(coeffs.shape[0], lambda chunk: coeffs[chunk])
 
     def keep(self, masks: np.ndarray) -> np.ndarray:
         """Signals holding only the masked bins: [K, M] bool -> [K, T]."""
         masks = _as_masks(masks, self.n_bins)
-        out = np.empty((masks.shape[0], self.n_samples), dtype=np.float32)
-        for start in range(0, masks.shape[0], _SYNTH_CHUNK):
-            block = masks[start : start + _SYNTH_CHUNK]
-            out[start : start + block.shape[0]] = self.synthesize(np.where(block, self.coeffs, 0))
-        return out
+        return self._synthesize_rows(masks.shape[0], lambda chunk: np.where(masks[chunk], self.coeffs, 0))
 
     def remove(self, masks: np.ndarray) -> np.ndarray:
         """Signals with the masked bins zeroed: the clip minus keep(masks), by linearity of the irfft."""
@@ -104,7 +103,7 @@ class Spectrum:
         """Signals with `mutation` applied to the masked bins of each row: [K, M] bool -> [K, T]."""
         masks = _as_masks(masks, self.n_bins)
         mutated = np.asarray(mutation.apply(self.coeffs, self.hz), dtype=np.complex64)
-        return self.synthesize(np.where(masks, mutated, self.coeffs))
+        return self._synthesize_rows(masks.shape[0], lambda chunk: np.where(masks[chunk], mutated, self.coeffs))
 
     def stft(self, frame_size: int, hop: int | None = None) -> STFTView:
         """A Hann-windowed STFT view of the clip for time-localised edits."""

@@ -28,7 +28,7 @@ def tone(n=8000, rate=8000, hz=440.0):
         (tone(), None, r"got None"),
         (np.zeros((3, 5)) + 0.1, 8000, r"cannot tell samples from channels"),
         (np.zeros((2, 2, 100)) + 0.1, 8000, r"\[samples\] or \[samples, channels\]"),
-        (np.array(["a", "b"]), 8000, r"float or integer PCM"),
+        (np.array(["a", "b"]), 8000, r"float samples or 8/16/32-bit PCM integers"),
     ],
 )
 def test_bad_clips_are_named(signal, rate, message):
@@ -69,7 +69,7 @@ def test_a_target_that_raises_is_a_target_error():
 
 def test_a_target_returning_nan_is_a_target_error():
     target = CallableTarget(lambda b: np.full((len(b), 2), np.nan), ["a", "b"], 8000, name="nan-model")
-    with pytest.raises(TargetError, match="nan-model returned 2 NaN"):
+    with pytest.raises(TargetError, match="nan-model returned 4 NaN"):
         explain(target, tone(), 8000)
 
 

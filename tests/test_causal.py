@@ -114,3 +114,52 @@ def test_a_small_budget_stops_cleanly_and_keeps_what_was_found(planted):
     assert result.stopped == "budget" or result.complete is not None
     tiny = explain(planted.target, planted.clip, planted.sample_rate, budget=40)
     assert tiny.queries <= 40 and tiny.stopped == "budget"
+
+
+def test_a_modest_budget_still_extracts_the_subsets(planted):
+    result = explain(planted.target, planted.clip, planted.sample_rate, budget=400)
+    assert result.queries <= 400 and result.stopped is None
+    assert result.sufficient is not None and result.necessary is not None and result.complete is not None
+    assert result.extraction_queries > 0
+
+
+def test_a_zero_budget_is_refused_at_the_first_query(planted):
+    from freqrex_bench import QueryBudgetExceeded
+
+    with pytest.raises(QueryBudgetExceeded, match="query budget of 0 exhausted"):
+        explain(planted.target, planted.clip, planted.sample_rate, budget=0)
+
+
+def test_silence_classified_as_the_clip_class_is_reported_not_explained():
+    quiet = CallableTarget(lambda b: np.stack([b.std(1) < 0.3, b.std(1) >= 0.3], 1).astype(np.float32),
+                           ["quiet", "loud"], 8000)
+    clip = (0.1 * np.sin(np.arange(4000) / 3)).astype(np.float32)
+    result = explain(quiet, clip, 8000)
+    assert result.label_name == "quiet" and result.stopped == "silence_is_class"
+    assert result.sufficient.size == 0 and result.necessary is None and result.queries == 2
+
+
+def test_scatter_partition_runs_end_to_end(planted):
+    result = explain(planted.target, planted.clip, planted.sample_rate, partition="scatter", max_queries=300)
+    assert result.sufficient is not None and result.responsibility_queries <= 300
+    assert result.responsibility.sum() == pytest.approx(1.0)
+
+
+def test_a_broken_chain_moves_the_search_past_the_break():
+    n = 2**12
+    spectrum = Spectrum.from_signal(np.fft.irfft(np.ones(n // 2 + 1), n).astype(np.float32), 16000)
+
+    class Island:
+        """Class 1 for 100 <= kept bins, except at exactly 103 (a flicker inside the chain)."""
+
+        def __call__(self, batch):
+            kept = (np.abs(np.fft.rfft(batch, axis=1)) > 1e-3).sum(axis=1)
+            on = (kept >= 100) & (kept != 103)
+            return np.stack([~on, on], axis=1).astype(np.float32)
+
+    oracle = Oracle(CallableTarget(Island(), ["off", "on"], 16000))
+    probe = PrefixProbe(spectrum, oracle, np.arange(spectrum.n_bins))
+    keeps = lambda p, k: int(np.argmax(p.kept[k])) == 1
+    grid = geometric_grid(spectrum.n_bins, 2.0)
+    assert smallest_stable(probe, Criterion(keeps, keeps, 5, False), 1, grid, 3) == 104
+    assert smallest_stable(probe, Criterion(keeps, keeps, 2, False), 1, grid, 3) == 100

@@ -29,6 +29,8 @@ def test_batches_counts_and_labels():
     assert model.batches == [4, 4, 2]
     assert oracle.queries == 10 and oracle.cache_hits == 0
     assert pred.scores.shape == (10, 2) and pred.scores.dtype == np.float32
+    labels, scores = pred
+    assert labels is pred.labels and scores is pred.scores
 
 
 def test_cache_answers_repeats_without_querying():

@@ -15,11 +15,16 @@ def test_framing_splits_with_zero_padded_tail_and_aggregates():
     assert Framing(8).split(np.ones((2, 3), dtype=np.float32)).shape == (2, 1, 8)
 
 
-@pytest.mark.parametrize(("kwargs", "message"), [({"length": 0}, "frame_length"), ({"length": 4, "hop": 5}, "hop"),
-                                                 ({"length": 4, "aggregate": "median"}, "aggregate")])
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [({"frame_length": 0}, "frame_length must be a whole number >= 1, got 0"),
+     ({"frame_length": 4, "hop": 5}, "hop must be at most frame_length=4, got 5"),
+     ({"frame_length": 4, "aggregate": "median"}, r"aggregate must be one of \['mean', 'max'\]"),
+     ({"hop": 256}, "hop=256 needs frame_length")],
+)
 def test_framing_settings_are_checked(kwargs, message):
     with pytest.raises(InvalidInputError, match=message):
-        Framing(**kwargs)
+        CallableTarget(lambda b: b, ["a", "b"], 8000, **kwargs)
 
 
 def test_logits_take_a_softmax_and_probabilities_pass_through():
@@ -49,17 +54,23 @@ def test_logits_passed_as_probabilities_get_a_hint():
 
 @pytest.mark.parametrize(
     ("kwargs", "message"),
-    [({"labels": []}, "at least one label"), ({"sample_rate": 0}, "sample_rate"),
-     ({"output": "softmax"}, "output must be one of"), ({"sample_rate": 8000.5}, "sample_rate")],
+    [({"labels": ["only"]}, "at least two labels"), ({"labels": "ab"}, "list of class names, got 'ab'"),
+     ({"labels": ["a", "b", "a"]}, r"repeated: \['a'\]"), ({"sample_rate": 0}, "sample_rate"),
+     ({"output": "softmax"}, "output must be one of"), ({"sample_rate": 8000.5}, "got 8000.5")],
 )
 def test_target_settings_are_checked(kwargs, message):
-    args = {"labels": ["a"], "sample_rate": 8000, **kwargs}
+    args = {"labels": ["a", "b"], "sample_rate": 8000, **kwargs}
     with pytest.raises(InvalidInputError, match=message):
         CallableTarget(lambda b: b, **args)
 
 
+def test_numpy_numbers_are_fine_as_settings():
+    target = CallableTarget(lambda b: b[:, :2], ["a", "b"], np.int64(8000), frame_length=np.int64(4), hop=2.0)
+    assert target.sample_rate == 8000 and target.framing.length == 4 and target.framing.hop == 2
+
+
 def test_wrong_batch_shape_names_the_shape():
-    target = CallableTarget(lambda b: np.ones((len(b), 1)), ["a"], 8000, name="m")
+    target = CallableTarget(lambda b: np.ones((len(b), 2)) / 2, ["a", "b"], 8000, name="m")
     with pytest.raises(InvalidInputError, match=r"m takes a \[batch, samples\].*\(2, 100, 2\)"):
         target.predict(np.zeros((2, 100, 2)))
 
@@ -129,3 +140,103 @@ def test_hf_target_equals_the_transformers_pipeline(demo):
     assert demo.sample_rate == 8000 and demo.labels[0] == "zero"
     from_pipeline = type(demo)(pipe)
     assert np.allclose(from_pipeline.predict(batch), ours, atol=1e-6)
+
+
+class Loudness(torch.nn.Module):
+    """Known answer: P(loud) of a chunk is 1 when its RMS exceeds 0.1, else 0."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return (x.square().mean(dim=1, keepdim=True).sqrt() > 0.1).float()
+
+
+@pytest.fixture(scope="module")
+def loudness_jit(tmp_path_factory):
+    path = tmp_path_factory.mktemp("jit") / "loudness.pt"
+    torch.jit.script(Loudness()).save(str(path))
+    return path
+
+
+def test_torchscript_frames_chunks_and_aggregates(loudness_jit):
+    from freqrex_bench.targets import TorchScriptTarget
+
+    clip = np.zeros((1, 400), dtype=np.float32)
+    clip[0, 300:] = 0.5  # only the last of four 100-sample chunks is loud
+    mean = TorchScriptTarget(loudness_jit, ["quiet", "loud"], 8000, frame_length=100)
+    peak = TorchScriptTarget(loudness_jit, ["quiet", "loud"], 8000, frame_length=100, aggregate="max")
+    assert np.allclose(mean.predict(clip), [[0.75, 0.25]]) and np.allclose(peak.predict(clip), [[0.0, 1.0]])
+
+
+def test_a_stateful_model_must_be_resettable(loudness_jit):
+    from freqrex_bench.targets import TorchScriptTarget
+
+    with pytest.raises(InvalidInputError, match="has no method 'reset_states'.*reset=None"):
+        TorchScriptTarget(loudness_jit, ["quiet", "loud"], 8000, frame_length=100, stateful=True)
+    streaming = TorchScriptTarget(loudness_jit, ["quiet", "loud"], 8000, frame_length=100, stateful=True, reset=None)
+    assert streaming.predict(np.full((2, 250), 0.5, dtype=np.float32)).shape == (2, 2)
+
+
+@pytest.mark.parametrize(
+    ("shape", "expected"),
+    [(["N", 16000], ("N L", 16000, False)), (["N", "L"], ("N L", None, False)), ([1, 16000], ("N L", 16000, True)),
+     (["N", 43844, 1], ("N L 1", 43844, False)), (["N", 1, "L"], ("N 1 L", None, False))],
+)
+def test_onnx_audio_layouts(shape, expected):
+    from pathlib import Path
+
+    from freqrex_bench.targets.onnx import _audio_layout
+
+    assert _audio_layout(shape, Path("m.onnx")) == expected
+
+
+def test_onnx_layout_that_is_not_audio_is_named():
+    from pathlib import Path
+
+    from freqrex_bench.targets.onnx import _audio_layout
+
+    with pytest.raises(InvalidInputError, match=r"m.onnx: audio input has shape \[2, 3, 4\]"):
+        _audio_layout([2, 3, 4], Path("m.onnx"))
+
+
+def test_onnx_inputs_must_all_be_fed(basic_pitch):
+    from freqrex_bench.targets import ONNXTarget
+
+    with pytest.raises(InvalidInputError, match=r"unknown \['sr'\]"):
+        ONNXTarget(basic_pitch.path, basic_pitch.labels, 22050, extra_inputs={"sr": np.array(16000)})
+    with pytest.raises(InvalidInputError, match="has no output 'logits'"):
+        ONNXTarget(basic_pitch.path, basic_pitch.labels, 22050, output_name="logits")
+
+
+@pytest.fixture(scope="module")
+def tiny_wav2vec2(tmp_path_factory):
+    """A randomly initialised multi-label Wav2Vec2 classifier, built offline from a config."""
+    from transformers import Wav2Vec2Config, Wav2Vec2FeatureExtractor, Wav2Vec2ForSequenceClassification
+
+    torch.manual_seed(0)
+    folder = tmp_path_factory.mktemp("w2v")
+    config = Wav2Vec2Config(
+        hidden_size=32, num_hidden_layers=1, num_attention_heads=2, intermediate_size=64,
+        conv_dim=(16, 16), conv_stride=(5, 4), conv_kernel=(10, 8), num_feat_extract_layers=2,
+        num_conv_pos_embeddings=16, num_conv_pos_embedding_groups=2, num_labels=3,
+        id2label={0: "rain", 1: "wind", 2: "birds"}, label2id={"rain": 0, "wind": 1, "birds": 2},
+        problem_type="multi_label_classification",
+    )
+    Wav2Vec2ForSequenceClassification(config).save_pretrained(folder)
+    Wav2Vec2FeatureExtractor(sampling_rate=16000, do_normalize=True).save_pretrained(folder)
+    return folder
+
+
+@pytest.mark.parametrize("function_to_apply", [None, "softmax"])
+def test_hf_multilabel_model_equals_its_pipeline(tiny_wav2vec2, function_to_apply):
+    from transformers import pipeline
+
+    from freqrex_bench.targets import HFTarget
+
+    kwargs = {} if function_to_apply is None else {"function_to_apply": function_to_apply}
+    pipe = pipeline("audio-classification", model=str(tiny_wav2vec2), **kwargs)
+    target = HFTarget(pipe)
+    assert target.output == ("multilabel-logits" if function_to_apply is None else "logits")
+    batch = np.random.default_rng(0).standard_normal((3, 4000)).astype(np.float32) * 0.1
+    for clip, row in zip(batch, target.predict(batch)):
+        theirs = {d["label"]: d["score"] for d in pipe(clip, top_k=None)}
+        assert np.allclose(row, [theirs[label] for label in target.labels], atol=1e-5)
+    assert HFTarget(tiny_wav2vec2).output == "multilabel-logits"

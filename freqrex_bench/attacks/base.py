@@ -27,16 +27,23 @@ class Context:
     oracle: Oracle
     label: int
     score: float
+    silence_label: int
+    silence_score: float
     seed: int = 0
     results: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
     def create(cls, signal: np.ndarray, oracle: Oracle, seed: int = 0) -> Context:
-        """Build the spectrum and classify the original clip (one query) to fix label and score."""
+        """Build the spectrum and classify the clip and silence (one batch of two queries).
+
+        Silence matters: removal is the neutral value, so if silence alone gets the clip's class,
+        no set of frequencies can be necessary for it.
+        """
         spectrum = Spectrum.from_signal(signal, oracle.target.sample_rate)
-        original = oracle.classify(np.asarray(signal, dtype=np.float32)[None, :])
-        label = int(original.labels[0])
-        return cls(spectrum, oracle, label, float(original.scores[0, label]), seed)
+        clip = np.asarray(signal, dtype=np.float32)
+        labels, scores = oracle.classify(np.stack([clip, np.zeros_like(clip)]))
+        label = int(labels[0])
+        return cls(spectrum, oracle, label, float(scores[0, label]), int(labels[1]), float(scores[1, label]), seed)
 
     @property
     def labels(self) -> list[str]:

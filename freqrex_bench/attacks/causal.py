@@ -5,56 +5,28 @@ front door. Definitions follow the paper (Defs. 1-4) with the precise meaning fi
 - sufficient: smallest prefix B_k keeping the class with score >= min_confidence x original score,
   the class staying for `chain_length` further prefixes;
 - necessary: smallest k >= sufficient with N(B_k) = c and N(X minus B_k) != c, stable likewise;
-- complete: smallest k >= necessary with class c and the score equal to the original at 2 decimals.
+- complete: smallest k >= necessary that is also necessary, with the score equal to the original at
+  2 decimals (|difference| <= 0.005).
+If silence alone already gets the original class, nothing can be necessary: the result says
+`stopped="silence_is_class"`, with the empty set as sufficient.
 """
 
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field
 
-from ..errors import QueryBudgetExceeded, validated
+from ..errors import QueryBudgetExceeded
+from ..validation import validated
 from .base import Context
-from .responsibility import RefinementSettings, responsibility
-from .subsets import Criterion, PrefixProbe, geometric_grid, smallest_stable
+from .responsibility import ResponsibilityMap, responsibility
+from .settings import CausalSettings
+from .subsets import Criterion, PrefixProbe, extraction_cost, geometric_grid, smallest_stable
 
-
-class CausalSettings(BaseModel):
-    """Settings of causal discovery. Defaults follow the paper (p=4, chain 5, confidence 0.5)."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    p: int = Field(4, ge=2, le=8, description="parts each set is split into; 2^p - 2 mutants per split")
-    partition: Literal["contiguous", "scatter"] = Field(
-        "contiguous", description="contiguous bands at random cut points, or scattered random subsets"
-    )
-    beam: int = Field(2, ge=1, description="parts refined further at each depth, most responsible first")
-    max_depth: int = Field(12, ge=1, description="deepest refinement level (4^12 bins covers any clip)")
-    min_part_size: int = Field(1, ge=1, description="parts this small (in bins) are not split further")
-    epsilon: float = Field(
-        0.01, ge=0,
-        description="stop iterating once adding an iteration moves the running responsibility map by "
-        "at most this Earth Mover's Distance, frequency scaled to [0, 1] of Nyquist",
-    )
-    patience: int = Field(2, ge=1, description="consecutive iterations that must pass the epsilon test")
-    max_iterations: int = Field(20, ge=1, description="iteration cap when the EMD test never passes")
-    max_queries: int = Field(2000, ge=1, description="query cap for the responsibility phase")
-    chain_length: int = Field(5, ge=0, description="further prefixes over which a subset must stay stable")
-    min_confidence: float = Field(
-        0.5, ge=0, le=1, description="a sufficient subset needs score >= this x the original score"
-    )
-    grid_ratio: float = Field(2.0, gt=1, le=16, description="ratio between probed prefix sizes")
-    refine_points: int = Field(3, ge=1, le=64, description="prefix sizes probed per refinement round")
-
-    def refinement(self) -> RefinementSettings:
-        return RefinementSettings(
-            self.p, self.partition, self.beam, self.max_depth, self.min_part_size,
-            self.epsilon, self.patience, self.max_iterations, self.max_queries,
-        )
+SAME_SCORE = 0.005
 
 
 @dataclass(frozen=True)
@@ -132,6 +104,9 @@ class CausalResult:
 
 
 def _criteria(label: int, score: float, settings: CausalSettings) -> dict[str, Criterion]:
+    """The three subset conditions. "Same score" is |score - original| <= 0.005, i.e. equal at two
+    decimals without the rounding cliff at .xx5; complete must also be necessary (paper Def. 4)."""
+
     def keeps(probe: PrefixProbe, k: int) -> bool:
         return int(np.argmax(probe.kept[k])) == label
 
@@ -142,14 +117,30 @@ def _criteria(label: int, score: float, settings: CausalSettings) -> dict[str, C
         return keeps(probe, k) and int(np.argmax(probe.removed[k])) != label
 
     def complete(probe: PrefixProbe, k: int) -> bool:
-        return keeps(probe, k) and round(float(probe.kept[k][label]), 2) == round(score, 2)
+        return necessary(probe, k) and abs(float(probe.kept[k][label]) - score) <= SAME_SCORE
 
     chain = settings.chain_length
     return {
         "sufficient": Criterion(sufficient, keeps, chain, removal=False),
         "necessary": Criterion(necessary, necessary, chain, removal=True),
-        "complete": Criterion(complete, complete, 0, removal=False),
+        "complete": Criterion(complete, complete, 0, removal=True),
     }
+
+
+def _extract(ctx: Context, order: np.ndarray, settings: CausalSettings) -> tuple[PrefixProbe, dict[str, int], str | None]:
+    """Find each subset's prefix size in turn (each starts where the previous one ended)."""
+    probe = PrefixProbe(ctx.spectrum, ctx.oracle, order)
+    found: dict[str, int] = {}
+    start, grid = 1, geometric_grid(ctx.spectrum.n_bins, settings.grid_ratio)
+    try:
+        for kind, criterion in _criteria(ctx.label, ctx.score, settings).items():
+            k = smallest_stable(probe, criterion, start, grid, settings.refine_points)
+            if k is None:
+                break
+            found[kind] = start = k
+    except QueryBudgetExceeded:
+        return probe, found, "budget"
+    return probe, found, None
 
 
 class CausalDiscovery:
@@ -164,28 +155,25 @@ class CausalDiscovery:
     def run(self, ctx: Context) -> CausalResult:
         began, model_before, queries_before = time.perf_counter(), ctx.oracle.model_seconds, ctx.oracle.queries
         spectrum, settings = ctx.spectrum, self.settings
-        rng = np.random.default_rng(ctx.seed)
-        resp = responsibility(spectrum, ctx.oracle, ctx.label, settings.refinement(), rng)
-        order = np.lexsort((-spectrum.magnitude, -resp.values))
-        probe = PrefixProbe(spectrum, ctx.oracle, order)
-        extraction_start = ctx.oracle.queries
-        found: dict[str, int] = {}
-        stopped = None
-        try:
-            start, grid = 1, geometric_grid(spectrum.n_bins, settings.grid_ratio)
-            for kind, criterion in _criteria(ctx.label, ctx.score, settings).items():
-                k = smallest_stable(probe, criterion, start, grid, settings.refine_points)
-                if k is None:
-                    break
-                found[kind] = start = k
-        except QueryBudgetExceeded:
-            stopped = "budget"
-        subsets = {
-            kind: Subset(probe.bins(k), probe.spectrum.keep(probe.masks([k]))[0],
-                         int(np.argmax(probe.kept[k])), float(probe.kept[k][ctx.label]))
-            for kind, k in found.items()
-        }
-        inverse = probe.removed.get(found["necessary"]) if "necessary" in found else None
+        if ctx.silence_label == ctx.label:
+            # Nothing at all already gets the decision: the empty set is sufficient, nothing is necessary.
+            resp = ResponsibilityMap(np.zeros(spectrum.n_bins), 0, [], False, 0)
+            silent = Subset(np.empty(0, dtype=np.int64), np.zeros(spectrum.n_samples, dtype=np.float32),
+                            ctx.label, ctx.silence_score)
+            subsets, inverse, stopped, extraction_queries = {"sufficient": silent}, None, "silence_is_class", 0
+        else:
+            reserve = extraction_cost(spectrum.n_bins, settings.grid_ratio, settings.refine_points,
+                                      settings.chain_length)
+            resp = responsibility(spectrum, ctx.oracle, ctx.label, settings, np.random.default_rng(ctx.seed), reserve)
+            extraction_start = ctx.oracle.queries
+            probe, found, stopped = _extract(ctx, np.lexsort((-spectrum.magnitude, -resp.values)), settings)
+            extraction_queries = ctx.oracle.queries - extraction_start
+            subsets = {
+                kind: Subset(probe.bins(k), spectrum.keep(probe.masks([k]))[0],
+                             int(np.argmax(probe.kept[k])), float(probe.kept[k][ctx.label]))
+                for kind, k in found.items()
+            }
+            inverse = probe.removed.get(found["necessary"]) if "necessary" in found else None
         return CausalResult(
             label=ctx.label,
             label_name=ctx.labels[ctx.label],
@@ -199,7 +187,7 @@ class CausalDiscovery:
             inverse_score=None if inverse is None else float(np.max(inverse)),
             queries=ctx.oracle.queries - queries_before,
             responsibility_queries=resp.queries,
-            extraction_queries=ctx.oracle.queries - extraction_start,
+            extraction_queries=extraction_queries,
             iterations=resp.iterations,
             emd=resp.emd,
             converged=resp.converged,

@@ -7,13 +7,16 @@ responsibility comes from minimal sufficient sets; the full set always passes, b
 parent's passing combination). The `beam` best parts are refined the same way, with the rest of their
 smallest minimal passing combination kept as context.
 
-Iterations with fresh random partitions accumulate into a running map. The paper stops when the Earth
+Iterations with fresh random partitions accumulate into a running map; each iteration is normalised
+to sum 1 first (equal votes: how many parts happened to pass must not weigh one random draw more than
+another), so the final map is the mean distribution and sums to 1. The paper stops when the Earth
 Mover's Distance between an iteration's map and the running map is <= epsilon; one iteration is a
 single random draw, so that distance does not shrink as evidence accumulates (measured 0.02-0.25 on
-the same clip after 16 iterations) and passes by chance. We stop on the same EMD weighted by the new
-iteration's share of the mass, which is exactly how far the normalised running map moves when the
-iteration is added; it shrinks like 1/iterations. The paper asks for the distance to be "small and
-stable": we require it <= epsilon on `patience` consecutive iterations.
+the same clip over 16 iterations) and the test passes by chance. We stop on that distance divided by
+the iteration count, which is exactly how far the normalised running map moves when the iteration is
+added, and require it <= epsilon on `patience` consecutive iterations (the paper's "small and stable").
+`converged` therefore means the map stopped moving, not that it is right: with `partition="scatter"`
+on band-limited evidence it settles quickly on a flat, uninformative map.
 """
 
 from __future__ import annotations
@@ -26,21 +29,10 @@ import numpy as np
 
 from ..oracle import Oracle
 from ..spectrum import Spectrum
+from .settings import CausalSettings
 
-
-@dataclass(frozen=True)
-class RefinementSettings:
-    """The knobs of the refinement (documented on CausalSettings, which builds this)."""
-
-    p: int
-    partition: str
-    beam: int
-    max_depth: int
-    min_part_size: int
-    epsilon: float
-    patience: int
-    max_iterations: int
-    max_queries: int
+# Mutant signals per oracle call while refining: 256 x 30 s at 16 kHz is ~0.5 GB of float32.
+_GROUP_ROWS = 256
 
 
 @dataclass(frozen=True)
@@ -115,9 +107,23 @@ def _mutants(spectrum: Spectrum, job: _Job, parts: list[np.ndarray]) -> np.ndarr
     return pieces[0][None, :] + proper.astype(np.float32) @ pieces[1:]
 
 
+def _passing(
+    spectrum: Spectrum, oracle: Oracle, label: int, jobs: list[_Job], splits: list[list[np.ndarray]]
+) -> np.ndarray:
+    """Which mutants of all jobs keep the label; jobs are grouped into oracle calls of ~_GROUP_ROWS
+    signals so memory stays bounded whatever p and beam are (results do not depend on the grouping)."""
+    answers, group = [], []
+    for job, parts in zip(jobs, splits):
+        group.append(_mutants(spectrum, job, parts))
+        if sum(len(g) for g in group) >= _GROUP_ROWS or job is jobs[-1]:
+            answers.append(oracle.classify(np.concatenate(group)).labels == label)
+            group = []
+    return np.concatenate(answers)
+
+
 def _credit(
     job: _Job, parts: list[np.ndarray], passing: np.ndarray, values: np.ndarray, magnitude: np.ndarray,
-    settings: RefinementSettings,
+    settings: CausalSettings,
 ) -> list[tuple[float, float, _Job]]:
     """Add each part's responsibility to its bins; return the parts worth refining with their contexts.
 
@@ -143,7 +149,7 @@ def _credit(
 
 
 def _iteration(
-    spectrum: Spectrum, oracle: Oracle, label: int, settings: RefinementSettings,
+    spectrum: Spectrum, oracle: Oracle, label: int, settings: CausalSettings,
     rng: np.random.Generator, query_cap: int,
 ) -> tuple[np.ndarray, int]:
     """One pass of refinement from the whole spectrum; returns the map and the mutants it sent.
@@ -160,9 +166,8 @@ def _iteration(
         frontier, splits = frontier[:affordable], splits[:affordable]
         if not frontier:
             break
-        signals = np.concatenate([_mutants(spectrum, job, parts) for job, parts in zip(frontier, splits)])
-        passing = oracle.classify(signals).labels == label
-        spent += len(signals)
+        passing = _passing(spectrum, oracle, label, frontier, splits)
+        spent += len(passing)
         refinable = []
         offsets = np.cumsum([0, *sizes[:affordable]])
         for job, parts, start, stop in zip(frontier, splits, offsets[:-1], offsets[1:]):
@@ -173,28 +178,35 @@ def _iteration(
 
 
 def responsibility(
-    spectrum: Spectrum, oracle: Oracle, label: int, settings: RefinementSettings, rng: np.random.Generator,
+    spectrum: Spectrum, oracle: Oracle, label: int, settings: CausalSettings, rng: np.random.Generator,
+    reserve: int = 0,
 ) -> ResponsibilityMap:
-    """Accumulate iterations until the running map moves by <= epsilon (EMD), or a cap is reached."""
+    """Accumulate iterations until the running map moves by <= epsilon (EMD), or a cap is reached.
+
+    `reserve` queries of the oracle's budget are left for extraction (at most half of what remains).
+    """
     total = np.zeros(spectrum.n_bins)
     distances: list[float] = []
     spent, queries_before = 0, oracle.queries
+    allowance = settings.max_queries
+    if oracle.remaining is not None:
+        allowance = min(allowance, max(oracle.remaining - reserve, oracle.remaining // 2))
     iterations = 0
     converged = False
     while iterations < settings.max_iterations:
-        cap = settings.max_queries - spent
-        if oracle.remaining is not None:
-            cap = min(cap, oracle.remaining)
-        values, sent = _iteration(spectrum, oracle, label, settings, rng, cap)
+        values, sent = _iteration(spectrum, oracle, label, settings, rng, allowance - spent)
         if sent == 0:
             break
         spent += sent
         iterations += 1
+        if values.sum() > 0:
+            values /= values.sum()
         if iterations > 1:
-            distances.append(emd(values, total) * values.sum() / (values.sum() + total.sum()))
+            distances.append(emd(values, total) / iterations)
         total += values
         recent = distances[-settings.patience :]
         if len(recent) == settings.patience and max(recent) <= settings.epsilon:
             converged = True
             break
-    return ResponsibilityMap(total, iterations, distances, converged, oracle.queries - queries_before)
+    mean = total / max(iterations, 1)
+    return ResponsibilityMap(mean, iterations, distances, converged, oracle.queries - queries_before)

@@ -2,8 +2,9 @@
 
 Bins are ordered by responsibility (ties: larger magnitude first); B_k is the top k. For each subset
 kind we want the smallest k meeting its condition that stays met for `chain` further prefixes. We never
-scan k one at a time: a geometric grid of k is probed in one batch, the gap below the first passing
-grid point is narrowed in batched rounds of `points` probes, then the chain is checked in one batch.
+scan k one at a time: the starting size and a geometric grid above it are probed in one batch (the
+start often passes at once: necessary usually equals sufficient), the gap below the first passing
+size is narrowed in batched rounds of `points` probes, then the chain is checked in one batch.
 If the chain breaks, the search resumes above the break.
 """
 
@@ -71,6 +72,14 @@ def geometric_grid(n_bins: int, ratio: float) -> list[int]:
     return sorted({int(k) for k in np.round(np.geomspace(1, n_bins, count))} | {n_bins})
 
 
+def extraction_cost(n_bins: int, grid_ratio: float, refine_points: int, chain_length: int) -> int:
+    """A generous estimate of extraction queries: both grids, about log(gap) refinement rounds for each
+    of the three subsets (necessary probes two signals per size), and the chains."""
+    grid = len(geometric_grid(n_bins, grid_ratio))
+    rounds = int(np.ceil(np.log(max(n_bins / grid_ratio, 2)) / np.log(refine_points + 1)))
+    return 2 * grid + 4 * rounds * refine_points + 3 * chain_length
+
+
 def _interior(lo: int, hi: int, points: int) -> list[int]:
     """Up to `points` evenly spaced sizes strictly between lo and hi."""
     if hi - lo - 1 <= points:
@@ -81,11 +90,15 @@ def _interior(lo: int, hi: int, points: int) -> list[int]:
 def smallest_stable(
     probe: PrefixProbe, criterion: Criterion, start: int, grid: list[int], points: int
 ) -> int | None:
-    """Smallest k >= start with criterion.holds(k) for which stable() holds on k+1..k+chain."""
+    """The first k >= start found with criterion.holds(k) and stable() on k+1..k+chain.
+
+    This is the smallest such k when holds() is monotone; otherwise it is the first transition the
+    bracketing finds: an island where holds() is briefly true between two failing grid points is skipped.
+    """
     n_bins = probe.order.size
     lo = start - 1
     while True:
-        above = [g for g in grid if g > lo]
+        above = sorted({lo + 1} | {g for g in grid if g > lo})
         probe.ensure(above, criterion.removal)
         hi = next((g for g in above if criterion.holds(probe, g)), None)
         if hi is None:

@@ -1,1 +1,6 @@
-"""Mutations of Fourier bins and STFT cells (Amplitude, Phase, Delay, Compose, Ladder) for the attacks."""
+"""Mutations of Fourier bins and STFT cells (Amplitude, Phase, Delay, Compose) and the Ladder of them."""
+
+from .kinds import Amplitude, Compose, Delay, Mutation, Phase, from_spec, to_spec
+from .ladder import Ladder, default_ladder
+
+__all__ = ["Amplitude", "Compose", "Delay", "Ladder", "Mutation", "Phase", "default_ladder", "from_spec", "to_spec"]

@@ -8,7 +8,7 @@ from __future__ import annotations
 from importlib import import_module
 from typing import Any
 
-from .base import FramedTarget, Framing, Target, activate, aggregate, expand_binary, target_name
+from .base import FramedTarget, Framing, Target, activate, aggregate_frames, expand_binary, target_name
 from .numpy import CallableTarget, load_callable
 
 _LAZY = {"HFTarget": ".hf", "TorchScriptTarget": ".torchscript", "ONNXTarget": ".onnx"}
@@ -22,7 +22,7 @@ __all__ = [
     "Target",
     "TorchScriptTarget",
     "activate",
-    "aggregate",
+    "aggregate_frames",
     "expand_binary",
     "load_callable",
     "target_name",

@@ -13,6 +13,7 @@ from typing import Literal, Protocol, runtime_checkable
 import numpy as np
 import scipy.special
 
+from .. import validation
 from ..errors import InvalidInputError, TargetError
 
 Output = Literal["probabilities", "logits", "multilabel-logits"]
@@ -44,25 +45,22 @@ def _choice(value: str, allowed: tuple[str, ...], what: str) -> str:
 
 @dataclass(frozen=True)
 class Framing:
-    """Cut clips into fixed-length frames (zero-padding the tail) and aggregate frame scores."""
+    """Cut clips into fixed-length frames, zero-padding the tail so every sample lands in a frame."""
 
     length: int
     hop: int | None = None
-    aggregate: Aggregate = "mean"
 
     def __post_init__(self) -> None:
-        if not isinstance(self.length, int) or self.length < 1:
-            raise InvalidInputError(f"frame_length must be a positive number of samples, got {self.length!r}")
-        if self.hop is not None and (not isinstance(self.hop, int) or not 0 < self.hop <= self.length):
-            raise InvalidInputError(f"hop must be in [1, frame_length={self.length}], got {self.hop!r}")
-        _choice(self.aggregate, AGGREGATES, "aggregate")
+        validation.whole_number(self.length, "frame_length")
+        if self.hop is not None and validation.whole_number(self.hop, "hop") > self.length:
+            raise InvalidInputError(f"hop must be at most frame_length={self.length}, got {self.hop!r}")
 
     @property
     def step(self) -> int:
         return self.hop or self.length
 
     def split(self, batch: np.ndarray) -> np.ndarray:
-        """[B, T] -> [B, F, length]; every sample lands in at least one frame."""
+        """[B, T] -> [B, F, length]."""
         n = batch.shape[1]
         frames = 1 + -(-max(n - self.length, 0) // self.step)
         padded_len = (frames - 1) * self.step + self.length
@@ -74,14 +72,14 @@ class Framing:
         return windows[:, :: self.step].copy()
 
 
-def _as_columns(raw: np.ndarray) -> np.ndarray:
+def as_columns(raw: np.ndarray) -> np.ndarray:
     """A model returning one number per input (a binary probability) becomes one column."""
     raw = np.asarray(raw, dtype=np.float32)
     return raw[:, None] if raw.ndim == 1 else raw
 
 
-def aggregate(scores: np.ndarray, how: Aggregate) -> np.ndarray:
-    """Collapse the frame axis of [B, F, C] scores into one clip decision [B, C]."""
+def aggregate_frames(scores: np.ndarray, how: Aggregate) -> np.ndarray:
+    """Collapse the frame axis of [B, F, C] scores into one clip decision [B, C]: each label's mean or max."""
     return scores.max(axis=1) if how == "max" else scores.mean(axis=1)
 
 
@@ -114,9 +112,9 @@ def expand_binary(scores: np.ndarray, n_labels: int) -> np.ndarray:
 class FramedTarget:
     """Shared predict pipeline: check the batch, frame it, run the model, activate, aggregate frames.
 
-    A binary model's P(positive) is aggregated before it is expanded to two columns, so with
-    aggregate="max" a clip is positive when any frame is.
-
+    Frame scores and time axes are aggregated per label (mean or max over frames). A binary model's
+    single P(positive) column is aggregated before it is expanded to [1 - p, p], so with "max" such a
+    clip is positive when any frame is; a two-column model takes each column's own max instead.
     Adapters implement `_forward(batch [N, L]) -> raw [N, C] or [N, F', C]`; a stateful model that must
     see frames in order overrides `_forward_frames(frames [B, F, L]) -> raw [B, F, ...]` instead.
     """
@@ -132,16 +130,16 @@ class FramedTarget:
         hop: int | None = None,
         aggregate: Aggregate = "mean",
     ) -> None:
-        labels = [str(label) for label in labels]
-        if not labels:
-            raise InvalidInputError("a target needs at least one label")
-        if not isinstance(sample_rate, int) or sample_rate <= 0:
-            raise InvalidInputError(f"sample_rate must be a positive integer in Hz, got {sample_rate!r}")
-        self.labels = labels
-        self.sample_rate = sample_rate
+        self.labels = validation.label_names(labels)
+        self.sample_rate = validation.sample_rate(sample_rate)
         self.output = _choice(output, OUTPUTS, "output")
         self.aggregate = _choice(aggregate, AGGREGATES, "aggregate")
-        self.framing = Framing(frame_length, hop, aggregate) if frame_length else None
+        if hop is not None and frame_length is None:
+            raise InvalidInputError(f"hop={hop!r} needs frame_length (the samples per frame the model takes)")
+        self.framing = None
+        if frame_length is not None:
+            hop = None if hop is None else validation.whole_number(hop, "hop")
+            self.framing = Framing(validation.whole_number(frame_length, "frame_length"), hop)
 
     def predict(self, batch: np.ndarray) -> np.ndarray:
         batch = np.asarray(batch, dtype=np.float32)
@@ -150,13 +148,13 @@ class FramedTarget:
                 f"{self.name} takes a [batch, samples] array of mono clips, got shape {batch.shape}"
             )
         if self.framing is None:
-            raw = _as_columns(self._forward(batch))
+            raw = as_columns(self._forward(batch))
         else:
             raw = self._forward_frames(self.framing.split(batch))
             raw = raw.reshape(batch.shape[0], -1, raw.shape[-1])
         scores = activate(raw, self.output, self.name)
         if scores.ndim == 3:
-            scores = aggregate(scores, self.aggregate)
+            scores = aggregate_frames(scores, self.aggregate)
         scores = expand_binary(scores, len(self.labels))
         if scores.ndim != 2:
             raise TargetError(
@@ -167,7 +165,7 @@ class FramedTarget:
 
     def _forward_frames(self, frames: np.ndarray) -> np.ndarray:
         b, f, n = frames.shape
-        raw = _as_columns(self._forward(frames.reshape(b * f, n)))
+        raw = as_columns(self._forward(frames.reshape(b * f, n)))
         return raw.reshape(b, -1, raw.shape[-1])
 
     def _forward(self, batch: np.ndarray) -> np.ndarray:

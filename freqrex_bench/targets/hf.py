@@ -16,18 +16,26 @@ from ..errors import InvalidInputError
 from .base import Aggregate, FramedTarget, Output
 
 _OUTPUT_FOR_PROBLEM = {"multi_label_classification": "multilabel-logits"}
+_OUTPUT_FOR_FUNCTION = {"softmax": "logits", "sigmoid": "multilabel-logits", "none": "probabilities"}
 
 
 def _load_folder(path: Path) -> tuple[Any, Any]:
+    """Load a feature extractor and model offline, without transformers' weight-loading progress bar."""
     from transformers import AutoFeatureExtractor, AutoModelForAudioClassification
+    from transformers.utils import logging
 
     if not (path / "config.json").is_file():
         raise InvalidInputError(f"{path} is not a Hugging Face model folder (no config.json)")
+    bar_was_on = logging.is_progress_bar_enabled()
+    logging.disable_progress_bar()
     try:
         extractor = AutoFeatureExtractor.from_pretrained(path, local_files_only=True)
         model = AutoModelForAudioClassification.from_pretrained(path, local_files_only=True)
     except (OSError, ValueError) as exc:
         raise InvalidInputError(f"cannot load an audio-classification model from {path}: {exc}") from exc
+    finally:
+        if bar_was_on:
+            logging.enable_progress_bar()
     return extractor, model
 
 
@@ -35,7 +43,8 @@ class HFTarget(FramedTarget):
     """A Hugging Face audio classifier. `model` is a local model folder or a transformers Pipeline.
 
     Labels come from the model config, the sample rate from its feature extractor, and the activation
-    from `config.problem_type` exactly as the pipeline chooses it (override with `output`). Set
+    as the pipeline chooses it: its `function_to_apply` if set, else from `config.problem_type`
+    (override with `output`). Features are cast to the model's dtype, as the pipeline does. Set
     `frame_length` (samples) to score long clips in windows, e.g. 10 s windows for AST on 30 s music.
     """
 
@@ -48,12 +57,14 @@ class HFTarget(FramedTarget):
         aggregate: Aggregate = "mean",
         name: str | None = None,
     ) -> None:
+        function = None
         if isinstance(model, (str, Path)):
             self.feature_extractor, self.model = _load_folder(Path(model))
             self.name = name or Path(model).name
         elif hasattr(model, "model") and hasattr(model, "feature_extractor"):
             self.feature_extractor, self.model = model.feature_extractor, model.model
             self.name = name or str(getattr(model.model, "name_or_path", "") or type(model.model).__name__)
+            function = getattr(model, "_postprocess_params", {}).get("function_to_apply")
         else:
             raise InvalidInputError(
                 f"HFTarget needs a model folder or a transformers Pipeline, got {type(model).__name__}"
@@ -66,7 +77,7 @@ class HFTarget(FramedTarget):
         self.model.eval()
         labels = [config.id2label[i] for i in range(config.num_labels)]
         rate = int(self.feature_extractor.sampling_rate)
-        output = output or _OUTPUT_FOR_PROBLEM.get(config.problem_type, "logits")
+        output = output or _OUTPUT_FOR_FUNCTION.get(function) or _OUTPUT_FOR_PROBLEM.get(config.problem_type, "logits")
         super().__init__(labels, rate, output, frame_length, hop, aggregate)
 
     def _forward(self, batch: np.ndarray) -> np.ndarray:
@@ -74,5 +85,5 @@ class HFTarget(FramedTarget):
             list(batch), sampling_rate=self.sample_rate, return_tensors="pt"
         )
         with torch.inference_mode():
-            logits = self.model(**features).logits
+            logits = self.model(**features.to(self.model.dtype)).logits
         return logits.float().numpy()

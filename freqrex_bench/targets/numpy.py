@@ -51,7 +51,7 @@ class CallableTarget(FramedTarget):
         if not callable(self.fn):
             raise InvalidInputError(f"CallableTarget needs a callable, got {type(fn).__name__}")
         self.name = name or (fn if isinstance(fn, str) else getattr(fn, "__name__", "callable"))
-        super().__init__(list(labels), sample_rate, output, frame_length, hop, aggregate)
+        super().__init__(labels, sample_rate, output, frame_length, hop, aggregate)
 
     def _forward(self, batch: np.ndarray) -> np.ndarray:
         return np.asarray(self.fn(batch))

@@ -10,7 +10,7 @@ import numpy as np
 import torch
 
 from ..errors import InvalidInputError
-from .base import Aggregate, FramedTarget, Output
+from .base import Aggregate, FramedTarget, Output, as_columns
 
 
 class TorchScriptTarget(FramedTarget):
@@ -18,7 +18,8 @@ class TorchScriptTarget(FramedTarget):
 
     Frame-level models set `frame_length` (samples per chunk). A streaming model that keeps state
     across chunks (silero-vad) sets `stateful=True`: each clip of the batch becomes one stream, frames
-    are fed in time order with the whole batch at once, and `reset` (a method name) is called first.
+    are fed in time order with the whole batch at once, and `reset` (a method name; it must exist) is
+    called before every batch so no state leaks between batches.
     """
 
     def __init__(
@@ -26,7 +27,7 @@ class TorchScriptTarget(FramedTarget):
         path: str | Path,
         labels: Sequence[str],
         sample_rate: int,
-        output: Output = "logits",
+        output: Output = "probabilities",
         frame_length: int | None = None,
         hop: int | None = None,
         aggregate: Aggregate = "mean",
@@ -47,12 +48,17 @@ class TorchScriptTarget(FramedTarget):
         except RuntimeError as exc:
             raise InvalidInputError(f"{path} is not a loadable TorchScript model: {exc}") from exc
         self.model.eval()
+        if stateful and reset is not None and not hasattr(self.model, reset):
+            raise InvalidInputError(
+                f"{path.name} has no method {reset!r} to reset its state between batches; pass reset= the "
+                f"name of its reset method, or reset=None if the model keeps no state across calls"
+            )
         self.path = path
         self.extra_args = tuple(extra_args)
         self.stateful = stateful
         self.reset = reset
         self.name = name or path.name
-        super().__init__(list(labels), sample_rate, output, frame_length, hop, aggregate)
+        super().__init__(labels, sample_rate, output, frame_length, hop, aggregate)
 
     def _call(self, batch: torch.Tensor) -> np.ndarray:
         out = self.model(batch, *self.extra_args)
@@ -68,7 +74,7 @@ class TorchScriptTarget(FramedTarget):
         if not self.stateful:
             return super()._forward_frames(frames)
         with torch.inference_mode():
-            if self.reset and hasattr(self.model, self.reset):
+            if self.reset is not None:
                 getattr(self.model, self.reset)()
             steps = torch.from_numpy(frames)
-            return np.stack([self._call(steps[:, t]) for t in range(frames.shape[1])], axis=1)
+            return np.stack([as_columns(self._call(steps[:, t])) for t in range(frames.shape[1])], axis=1)

@@ -1,0 +1,152 @@
+"""Mutations of complex coefficients (Fourier bins or STFT cells) and the strength that orders them.
+
+Each mutation maps `coeffs` at frequencies `hz` to new coefficients, elementwise, so it applies the
+same way to a clip's rfft bins and to STFT cells. Strengths follow DESIGN.md: Amplitude |log scale|
+(removal, scale 0, is the strongest), Phase the angle turned (wrapped to [0, pi], so Phase(2 pi) is
+the identity with strength 0), Delay |seconds|, Compose the sum of its parts.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol, runtime_checkable
+
+import numpy as np
+
+from ..errors import InvalidInputError
+
+
+@runtime_checkable
+class Mutation(Protocol):
+    """Something that edits complex coefficients given their frequencies, with a comparable strength."""
+
+    @property
+    def strength(self) -> float: ...
+
+    def apply(self, coeffs: np.ndarray, hz: np.ndarray) -> np.ndarray: ...
+
+
+@dataclass(frozen=True)
+class Amplitude:
+    """Scale the selected coefficients: 0 removes them, 0.5 halves them, 2 doubles them."""
+
+    scale: float
+
+    def __post_init__(self) -> None:
+        if not math.isfinite(self.scale) or self.scale < 0:
+            raise InvalidInputError(f"amplitude scale must be a finite number >= 0, got {self.scale!r}")
+
+    @property
+    def strength(self) -> float:
+        return math.inf if self.scale == 0 else abs(math.log(self.scale))
+
+    def apply(self, coeffs: np.ndarray, hz: np.ndarray) -> np.ndarray:
+        return coeffs * np.float32(self.scale)
+
+    def __str__(self) -> str:
+        return "remove" if self.scale == 0 else f"amplitude x{self.scale:g}"
+
+
+@dataclass(frozen=True)
+class Phase:
+    """Rotate the selected coefficients by `radians`."""
+
+    radians: float
+
+    def __post_init__(self) -> None:
+        if not math.isfinite(self.radians):
+            raise InvalidInputError(f"phase must be a finite number of radians, got {self.radians!r}")
+
+    @property
+    def strength(self) -> float:
+        return abs(math.remainder(self.radians, 2 * math.pi))
+
+    def apply(self, coeffs: np.ndarray, hz: np.ndarray) -> np.ndarray:
+        return coeffs * np.complex64(np.exp(1j * self.radians))
+
+    def __str__(self) -> str:
+        return f"phase {self.radians:+g} rad"
+
+
+@dataclass(frozen=True)
+class Delay:
+    """Delay the selected components by `seconds`: bin k is multiplied by exp(-2 pi i f_k tau)."""
+
+    seconds: float
+
+    def __post_init__(self) -> None:
+        if not math.isfinite(self.seconds):
+            raise InvalidInputError(f"delay must be a finite number of seconds, got {self.seconds!r}")
+
+    @property
+    def strength(self) -> float:
+        return abs(self.seconds)
+
+    def apply(self, coeffs: np.ndarray, hz: np.ndarray) -> np.ndarray:
+        return coeffs * np.exp(-2j * np.pi * np.asarray(hz) * self.seconds).astype(np.complex64)
+
+    def __str__(self) -> str:
+        return f"delay {1000 * self.seconds:+g} ms"
+
+
+@dataclass(frozen=True)
+class Compose:
+    """Apply several mutations in order."""
+
+    parts: tuple[Mutation, ...]
+
+    def __init__(self, *parts: Mutation) -> None:
+        if not parts:
+            raise InvalidInputError("Compose needs at least one mutation")
+        object.__setattr__(self, "parts", tuple(parts))
+
+    @property
+    def strength(self) -> float:
+        return sum(part.strength for part in self.parts)
+
+    def apply(self, coeffs: np.ndarray, hz: np.ndarray) -> np.ndarray:
+        for part in self.parts:
+            coeffs = part.apply(coeffs, hz)
+        return coeffs
+
+    def __str__(self) -> str:
+        return " then ".join(str(part) for part in self.parts)
+
+
+_KINDS = {"amplitude": Amplitude, "phase": Phase, "delay": Delay}
+
+
+def from_spec(spec: Mutation | Mapping[str, Any] | Sequence[Any]) -> Mutation:
+    """Build a mutation from plain data: {amplitude: 0.5}, {phase: 1.57}, {delay: 0.001}, or a list
+    of those (composed in order). A mapping with several keys composes them in the order written."""
+    if isinstance(spec, Mutation):
+        return spec
+    if isinstance(spec, Mapping):
+        unknown = set(spec) - set(_KINDS)
+        if unknown or not spec:
+            raise InvalidInputError(
+                f"a mutation is one of {sorted(_KINDS)} with a number, got {dict(spec)!r}"
+            )
+        parts = [_KINDS[kind](_number(kind, value)) for kind, value in spec.items()]
+        return parts[0] if len(parts) == 1 else Compose(*parts)
+    if isinstance(spec, Sequence) and not isinstance(spec, str) and spec:
+        return Compose(*(from_spec(item) for item in spec))
+    raise InvalidInputError(f"a mutation is a mapping such as {{amplitude: 0.5}} or a list of them, got {spec!r}")
+
+
+def to_spec(mutation: Mutation) -> Any:
+    """The plain-data form of a mutation (inverse of from_spec), for results files."""
+    if isinstance(mutation, Compose):
+        return [to_spec(part) for part in mutation.parts]
+    for kind, cls in _KINDS.items():
+        if isinstance(mutation, cls):
+            return {kind: float(getattr(mutation, next(iter(cls.__dataclass_fields__))))}
+    raise InvalidInputError(f"no plain-data form for {mutation!r}")
+
+
+def _number(kind: str, value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise InvalidInputError(f"{kind} needs a number, got {value!r}")
+    return float(value)

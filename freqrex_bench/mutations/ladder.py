@@ -1,0 +1,45 @@
+"""A Ladder: mutations sorted by strength. Algorithm 2 tries the strongest first, then minimises."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from ..errors import InvalidInputError
+from .kinds import Amplitude, Mutation, from_spec
+
+
+@dataclass(frozen=True)
+class Ladder:
+    """Mutations ordered weakest first (stable for equal strengths)."""
+
+    steps: tuple[Mutation, ...]
+
+    def __init__(self, mutations: Iterable[Mutation | Any]) -> None:
+        steps = tuple(sorted((from_spec(m) for m in mutations), key=lambda m: m.strength))
+        if not steps:
+            raise InvalidInputError("a mutation ladder needs at least one mutation")
+        object.__setattr__(self, "steps", steps)
+
+    @classmethod
+    def from_specs(cls, specs: Sequence[Any]) -> Ladder:
+        """Build from plain data, e.g. [{amplitude: 0}, {amplitude: 0.5}, {phase: 1.57}]."""
+        if isinstance(specs, (str, bytes)) or not isinstance(specs, Sequence):
+            raise InvalidInputError(f"a ladder is a list of mutations, got {specs!r}")
+        return cls(specs)
+
+    @property
+    def strongest(self) -> Mutation:
+        return self.steps[-1]
+
+    def __iter__(self) -> Iterator[Mutation]:
+        return iter(self.steps)
+
+    def __len__(self) -> int:
+        return len(self.steps)
+
+
+def default_ladder() -> Ladder:
+    """Removal plus moderate scales: subtle edits, not loud boosted tones (DESIGN.md "Fair comparison")."""
+    return Ladder([Amplitude(s) for s in (0.0, 0.25, 0.5, 0.75, 1.5, 2.0)])
