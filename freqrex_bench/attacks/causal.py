@@ -45,7 +45,13 @@ class Subset:
 
 @dataclass
 class CausalResult:
-    """Everything causal discovery learnt about one clip's decision (fields per DESIGN "Public API")."""
+    """Everything causal discovery learnt about one clip's decision (fields per DESIGN "Public API").
+
+    `responsibility` is the mean of the iterations' normalised maps (it sums to 1). `subsets` maps
+    "sufficient", "necessary", "complete" to what was found. `queries` and `seconds` cover the whole
+    explain() call (including classifying the clip and silence); `responsibility_queries` and
+    `extraction_queries` are the two phases. `stopped` is None, "budget" or "silence_is_class".
+    """
 
     label: int
     label_name: str

@@ -4,8 +4,10 @@ One iteration splits the bins into p parts (contiguous bands at random cut point
 subsets), queries every non-empty proper combination of them in one batch, and credits each part
 1/k, k = the size of the smallest minimal passing combination that holds it, 0 if none does (Def. 2:
 responsibility comes from minimal sufficient sets; the full set always passes, being the clip or the
-parent's passing combination). The `beam` best parts are refined the same way, with the rest of their
-smallest minimal passing combination kept as context.
+parent's passing combination). Credit is scaled by depth (1 for the first split, 2 below it, ...):
+a part that survives refinement is more precisely located evidence, as with ReX's "concentrate". The
+`beam` best parts are refined the same way, with the rest of their smallest minimal passing
+combination kept as context.
 
 Iterations with fresh random partitions accumulate into a running map; each iteration is normalised
 to sum 1 first (equal votes: how many parts happened to pass must not weigh one random draw more than
