@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import hashlib
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import NamedTuple
 
 import numpy as np
@@ -104,28 +105,49 @@ class Oracle:
             raise InvalidInputError("signals sent to the oracle contain NaN or infinite samples")
         return batch
 
+    @contextmanager
+    def _calling(self, shape: tuple[int, ...]) -> Iterator[None]:
+        """Time a model call, count its rows, and turn anything it raises into a TargetError."""
+        began = time.perf_counter()
+        try:
+            yield
+        except FreqrexError:
+            raise
+        except Exception as exc:
+            raise TargetError(
+                f"{target_name(self.target)} raised {type(exc).__name__} on a batch of shape {shape}: {exc}"
+            ) from exc
+        finally:
+            self.model_seconds += time.perf_counter() - began
+        self.queries += shape[0]
+        if self.on_queries is not None:
+            self.on_queries(shape[0])
+
     def _predict(self, batch: np.ndarray) -> np.ndarray:
         """Run the model in chunks of batch_size, checking every output."""
         out = []
         for start in range(0, len(batch), self.batch_size):
             chunk = batch[start : start + self.batch_size]
-            began = time.perf_counter()
-            try:
+            with self._calling(chunk.shape):
                 scores = self.target.predict(chunk)
-            except FreqrexError:
-                raise
-            except Exception as exc:
-                raise TargetError(
-                    f"{target_name(self.target)} raised {type(exc).__name__} on a batch of shape "
-                    f"{chunk.shape}: {exc}"
-                ) from exc
-            finally:
-                self.model_seconds += time.perf_counter() - began
             out.append(self._check_scores(scores, len(chunk)))
-            self.queries += len(chunk)
-            if self.on_queries is not None:
-                self.on_queries(len(chunk))
         return np.concatenate(out)
+
+    def gradient(self, signals: np.ndarray, label: int) -> tuple[np.ndarray, np.ndarray]:
+        """Scores and the gradient of log P(label) with respect to each signal, for targets with a
+        differentiable torch forward pass (white-box attacks). Counted and budgeted; never cached."""
+        import torch
+
+        batch = self._check_signals(signals)
+        if not getattr(self.target, "differentiable", False):
+            raise TargetError(f"{target_name(self.target)} has no differentiable torch forward pass")
+        if self.budget is not None and self.queries + len(batch) > self.budget:
+            raise QueryBudgetExceeded(self.budget, self.queries, len(batch))
+        inputs = torch.from_numpy(batch).requires_grad_(True)
+        with self._calling(batch.shape):
+            scores = self.target.torch_predict(inputs)
+            torch.log(scores[:, label].clamp_min(1e-30)).sum().backward()
+        return self._check_scores(scores.detach().numpy(), len(batch)), inputs.grad.numpy()
 
     def _check_scores(self, scores: np.ndarray, rows: int) -> np.ndarray:
         name = target_name(self.target)

@@ -7,7 +7,8 @@ import pytest
 
 from freqrex_bench import Oracle, Spectrum, explain
 from freqrex_bench.attacks.responsibility import combinations_of, emd, minimal_passing, split
-from freqrex_bench.attacks.subsets import Criterion, PrefixProbe, geometric_grid, smallest_stable
+from freqrex_bench.attacks.search import Condition, first_size, geometric_grid
+from freqrex_bench.attacks.subsets import PrefixProbe
 from freqrex_bench.targets import CallableTarget
 
 
@@ -45,6 +46,13 @@ def test_geometric_grid_spans_all_bins():
     assert all(b / a <= 2.2 for a, b in itertools.pairwise(grid[3:]))
 
 
+def keeps_class_one(spectrum, oracle, chain):
+    """The condition "the top-k prefix (in bin order) is classified as class 1"."""
+    probe = PrefixProbe(spectrum, oracle, np.arange(spectrum.n_bins))
+    return Condition(lambda ks: probe.ensure(ks, removal=False),
+                     lambda k: int(np.argmax(probe.kept[k])) == 1, chain=chain)
+
+
 class Counting:
     """Known answer: class 1 iff at least `need` of the ranked bins are kept; counts model batches."""
 
@@ -62,10 +70,7 @@ def test_prefix_search_finds_the_exact_threshold_in_few_batched_rounds():
     spectrum = Spectrum.from_signal(np.fft.irfft(np.ones(n // 2 + 1), n).astype(np.float32), 16000)
     model = Counting(spectrum, need=12345)
     oracle = Oracle(CallableTarget(model, ["few", "many"], 16000), batch_size=1000)
-    probe = PrefixProbe(spectrum, oracle, np.arange(spectrum.n_bins))
-    keeps = lambda p, k: int(np.argmax(p.kept[k])) == 1
-    found = smallest_stable(probe, Criterion(keeps, keeps, 5, False), 1, geometric_grid(spectrum.n_bins, 2.0), 3)
-    assert found == 12345
+    assert first_size(keeps_class_one(spectrum, oracle, chain=5), 1, spectrum.n_bins, 2.0, 3) == 12345
     assert oracle.queries <= 60 and model.batches <= 12
 
 
@@ -158,8 +163,6 @@ def test_a_broken_chain_moves_the_search_past_the_break():
             return np.stack([~on, on], axis=1).astype(np.float32)
 
     oracle = Oracle(CallableTarget(Island(), ["off", "on"], 16000))
-    probe = PrefixProbe(spectrum, oracle, np.arange(spectrum.n_bins))
-    keeps = lambda p, k: int(np.argmax(p.kept[k])) == 1
-    grid = geometric_grid(spectrum.n_bins, 2.0)
-    assert smallest_stable(probe, Criterion(keeps, keeps, 5, False), 1, grid, 3) == 104
-    assert smallest_stable(probe, Criterion(keeps, keeps, 2, False), 1, grid, 3) == 100
+    assert first_size(keeps_class_one(spectrum, oracle, chain=5), 1, spectrum.n_bins, 2.0, 3) == 104
+    assert first_size(keeps_class_one(spectrum, oracle, chain=2), 1, spectrum.n_bins, 2.0, 3) == 100
+    assert first_size(keeps_class_one(spectrum, oracle, chain=2), 2000, 1999, 2.0, 3) is None

@@ -20,11 +20,13 @@ from typing import Any
 import numpy as np
 
 from ..errors import QueryBudgetExceeded
+from ..spectrum import Spectrum
 from ..validation import validated
 from .base import Context
 from .responsibility import ResponsibilityMap, responsibility
+from .search import Condition, first_size
 from .settings import CausalSettings
-from .subsets import Criterion, PrefixProbe, extraction_cost, geometric_grid, smallest_stable
+from .subsets import PrefixProbe, extraction_cost
 
 SAME_SCORE = 0.005
 
@@ -47,7 +49,8 @@ class Subset:
 class CausalResult:
     """Everything causal discovery learnt about one clip's decision (fields per DESIGN "Public API").
 
-    `responsibility` is the mean of the iterations' normalised maps (it sums to 1). `subsets` maps
+    `responsibility` is the mean of the iterations' normalised maps (it sums to 1); `ranking` is every
+    bin, most responsible first (ties: larger magnitude first), the order subsets are prefixes of. `subsets` maps
     "sufficient", "necessary", "complete" to what was found. `queries` and `seconds` cover the whole
     explain() call (including classifying the clip and silence); `responsibility_queries` and
     `extraction_queries` are the two phases. `stopped` is None, "budget" or "silence_is_class".
@@ -60,6 +63,7 @@ class CausalResult:
     sample_rate: int
     hz: np.ndarray
     responsibility: np.ndarray
+    ranking: np.ndarray
     subsets: dict[str, Subset]
     inverse_label: int | None
     inverse_score: float | None
@@ -109,27 +113,33 @@ class CausalResult:
         return None if subset is None else subset.signal
 
 
-def _criteria(label: int, score: float, settings: CausalSettings) -> dict[str, Criterion]:
+def _conditions(probe: PrefixProbe, label: int, score: float, settings: CausalSettings) -> dict[str, Condition]:
     """The three subset conditions. "Same score" is |score - original| <= 0.005, i.e. equal at two
     decimals without the rounding cliff at .xx5; complete must also be necessary (paper Def. 4)."""
 
-    def keeps(probe: PrefixProbe, k: int) -> bool:
+    def keeps(k: int) -> bool:
         return int(np.argmax(probe.kept[k])) == label
 
-    def sufficient(probe: PrefixProbe, k: int) -> bool:
-        return keeps(probe, k) and probe.kept[k][label] >= settings.min_confidence * score
+    def sufficient(k: int) -> bool:
+        return keeps(k) and probe.kept[k][label] >= settings.min_confidence * score
 
-    def necessary(probe: PrefixProbe, k: int) -> bool:
-        return keeps(probe, k) and int(np.argmax(probe.removed[k])) != label
+    def necessary(k: int) -> bool:
+        return keeps(k) and int(np.argmax(probe.removed[k])) != label
 
-    def complete(probe: PrefixProbe, k: int) -> bool:
-        return necessary(probe, k) and abs(float(probe.kept[k][label]) - score) <= SAME_SCORE
+    def complete(k: int) -> bool:
+        return necessary(k) and abs(float(probe.kept[k][label]) - score) <= SAME_SCORE
+
+    def kept(ks: list[int]) -> None:
+        probe.ensure(ks, removal=False)
+
+    def kept_and_removed(ks: list[int]) -> None:
+        probe.ensure(ks, removal=True)
 
     chain = settings.chain_length
     return {
-        "sufficient": Criterion(sufficient, keeps, chain, removal=False),
-        "necessary": Criterion(necessary, necessary, chain, removal=True),
-        "complete": Criterion(complete, complete, 0, removal=True),
+        "sufficient": Condition(kept, sufficient, keeps, chain),
+        "necessary": Condition(kept_and_removed, necessary, necessary, chain),
+        "complete": Condition(kept_and_removed, complete),
     }
 
 
@@ -137,16 +147,21 @@ def _extract(ctx: Context, order: np.ndarray, settings: CausalSettings) -> tuple
     """Find each subset's prefix size in turn (each starts where the previous one ended)."""
     probe = PrefixProbe(ctx.spectrum, ctx.oracle, order)
     found: dict[str, int] = {}
-    start, grid = 1, geometric_grid(ctx.spectrum.n_bins, settings.grid_ratio)
+    start = 1
     try:
-        for kind, criterion in _criteria(ctx.label, ctx.score, settings).items():
-            k = smallest_stable(probe, criterion, start, grid, settings.refine_points)
+        for kind, condition in _conditions(probe, ctx.label, ctx.score, settings).items():
+            k = first_size(condition, start, ctx.spectrum.n_bins, settings.grid_ratio, settings.refine_points)
             if k is None:
                 break
             found[kind] = start = k
     except QueryBudgetExceeded:
         return probe, found, "budget"
     return probe, found, None
+
+
+def _ranking(spectrum: Spectrum, resp: ResponsibilityMap) -> np.ndarray:
+    """Every bin, most responsible first; ties (e.g. bins no split reached) loudest first."""
+    return np.lexsort((-spectrum.magnitude, -resp.values))
 
 
 class CausalDiscovery:
@@ -172,7 +187,7 @@ class CausalDiscovery:
                                       settings.chain_length)
             resp = responsibility(spectrum, ctx.oracle, ctx.label, settings, np.random.default_rng(ctx.seed), reserve)
             extraction_start = ctx.oracle.queries
-            probe, found, stopped = _extract(ctx, np.lexsort((-spectrum.magnitude, -resp.values)), settings)
+            probe, found, stopped = _extract(ctx, _ranking(spectrum, resp), settings)
             extraction_queries = ctx.oracle.queries - extraction_start
             subsets = {
                 kind: Subset(probe.bins(k), spectrum.keep(probe.masks([k]))[0],
@@ -188,6 +203,7 @@ class CausalDiscovery:
             sample_rate=spectrum.sample_rate,
             hz=spectrum.hz,
             responsibility=resp.values,
+            ranking=_ranking(spectrum, resp),
             subsets=subsets,
             inverse_label=None if inverse is None else int(np.argmax(inverse)),
             inverse_score=None if inverse is None else float(np.max(inverse)),

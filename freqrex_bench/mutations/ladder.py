@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..errors import InvalidInputError
-from .kinds import Amplitude, Mutation, from_spec
+from .kinds import Mutation, from_spec
 
 
 @dataclass(frozen=True)
@@ -40,6 +40,9 @@ class Ladder:
         return len(self.steps)
 
 
+# Removal plus moderate scales: subtle edits, not loud boosted tones (DESIGN.md "Fair comparison").
+DEFAULT_LADDER: tuple[dict[str, float], ...] = tuple({"amplitude": s} for s in (0.0, 0.25, 0.5, 0.75, 1.5, 2.0))
+
+
 def default_ladder() -> Ladder:
-    """Removal plus moderate scales: subtle edits, not loud boosted tones (DESIGN.md "Fair comparison")."""
-    return Ladder([Amplitude(s) for s in (0.0, 0.25, 0.5, 0.75, 1.5, 2.0)])
+    return Ladder(DEFAULT_LADDER)

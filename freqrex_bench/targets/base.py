@@ -8,7 +8,7 @@ once: the clip is cut into frames, the model scores each frame, and frame scores
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal, Protocol, runtime_checkable
+from typing import Any, Literal, Protocol, runtime_checkable
 
 import numpy as np
 import scipy.special
@@ -169,4 +169,26 @@ class FramedTarget:
         return raw.reshape(b, -1, raw.shape[-1])
 
     def _forward(self, batch: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    @property
+    def differentiable(self) -> bool:
+        """Whether torch_predict can give gradients (adapters on torch models override _torch_forward)."""
+        return type(self)._torch_forward is not FramedTarget._torch_forward
+
+    def torch_predict(self, batch: Any) -> Any:
+        """Differentiable scores of a torch [B, T] batch: the same pipeline as predict, in torch."""
+        from .differentiable import torch_scores
+
+        if not self.differentiable:
+            raise TargetError(f"{self.name} has no differentiable torch forward pass")
+        return torch_scores(self, batch)
+
+    def _torch_forward_frames(self, frames: Any) -> Any:
+        b, f, n = frames.shape
+        raw = self._torch_forward(frames.reshape(b * f, n))
+        raw = raw[:, None] if raw.ndim == 1 else raw
+        return raw.reshape(b, -1, raw.shape[-1])
+
+    def _torch_forward(self, batch: Any) -> Any:
         raise NotImplementedError

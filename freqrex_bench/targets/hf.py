@@ -14,6 +14,7 @@ import torch
 
 from ..errors import InvalidInputError
 from .base import Aggregate, FramedTarget, Output
+from .hf_features import torch_features
 
 _OUTPUT_FOR_PROBLEM = {"multi_label_classification": "multilabel-logits"}
 _OUTPUT_FOR_FUNCTION = {"softmax": "logits", "sigmoid": "multilabel-logits", "none": "probabilities"}
@@ -79,6 +80,14 @@ class HFTarget(FramedTarget):
         rate = int(self.feature_extractor.sampling_rate)
         output = output or _OUTPUT_FOR_FUNCTION.get(function) or _OUTPUT_FOR_PROBLEM.get(config.problem_type, "logits")
         super().__init__(labels, rate, output, frame_length, hop, aggregate)
+        self._torch_features = torch_features(self.feature_extractor)
+
+    @property
+    def differentiable(self) -> bool:
+        return self._torch_features is not None
+
+    def _torch_forward(self, batch: torch.Tensor) -> torch.Tensor:
+        return self.model(**self._torch_features(batch)).logits
 
     def _forward(self, batch: np.ndarray) -> np.ndarray:
         features = self.feature_extractor(

@@ -10,7 +10,7 @@ import numpy as np
 import torch
 
 from ..errors import InvalidInputError
-from .base import Aggregate, FramedTarget, Output, as_columns
+from .base import Aggregate, FramedTarget, Output
 
 
 class TorchScriptTarget(FramedTarget):
@@ -60,21 +60,29 @@ class TorchScriptTarget(FramedTarget):
         self.name = name or path.name
         super().__init__(labels, sample_rate, output, frame_length, hop, aggregate)
 
-    def _call(self, batch: torch.Tensor) -> np.ndarray:
+    def _raw(self, batch: torch.Tensor) -> torch.Tensor:
         out = self.model(batch, *self.extra_args)
-        if isinstance(out, (tuple, list)):
-            out = out[0]
-        return out.detach().float().numpy()
+        return (out[0] if isinstance(out, (tuple, list)) else out).float()
 
     def _forward(self, batch: np.ndarray) -> np.ndarray:
         with torch.inference_mode():
-            return self._call(torch.from_numpy(batch))
+            return self._raw(torch.from_numpy(batch)).numpy()
 
     def _forward_frames(self, frames: np.ndarray) -> np.ndarray:
         if not self.stateful:
             return super()._forward_frames(frames)
         with torch.inference_mode():
-            if self.reset is not None:
-                getattr(self.model, self.reset)()
-            steps = torch.from_numpy(frames)
-            return np.stack([as_columns(self._call(steps[:, t])) for t in range(frames.shape[1])], axis=1)
+            return self._stream(torch.from_numpy(frames)).numpy()
+
+    def _stream(self, frames: torch.Tensor) -> torch.Tensor:
+        """Feed frames [B, F, L] in time order, one stream per clip, after resetting the model's state."""
+        if self.reset is not None:
+            getattr(self.model, self.reset)()
+        steps = [self._raw(frames[:, t]) for t in range(frames.shape[1])]
+        return torch.stack([s[:, None] if s.ndim == 1 else s for s in steps], dim=1)
+
+    def _torch_forward(self, batch: torch.Tensor) -> torch.Tensor:
+        return self._raw(batch)
+
+    def _torch_forward_frames(self, frames: torch.Tensor) -> torch.Tensor:
+        return self._stream(frames) if self.stateful else super()._torch_forward_frames(frames)

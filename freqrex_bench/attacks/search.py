@@ -1,0 +1,75 @@
+"""The first size k meeting a condition, found without ever scanning k one at a time.
+
+Used for the sufficient / necessary / complete prefixes and for how many frequencies or frames an
+attack must change. The starting size and a geometric grid above it are evaluated in one batch; the
+gap below the first size that holds is narrowed in batched rounds of `points` sizes; then the
+condition's chain (the paper's stability check) is evaluated on the next `chain` sizes in one batch.
+If the chain breaks, the search resumes above the break.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Condition:
+    """`evaluate(sizes)` answers many sizes in one model batch; `holds(k)` and `stable(k)` then read
+    the answers. `stable` must stay true for `chain` sizes after the one found (default: holds)."""
+
+    evaluate: Callable[[list[int]], None]
+    holds: Callable[[int], bool]
+    stable: Callable[[int], bool] | None = None
+    chain: int = 0
+
+
+def geometric_grid(limit: int, ratio: float) -> list[int]:
+    """Sizes 1, ~ratio, ~ratio^2, ..., limit."""
+    count = int(np.ceil(np.log(max(limit, 2)) / np.log(ratio))) + 1
+    return sorted({int(k) for k in np.round(np.geomspace(1, limit, count))} | {limit})
+
+
+def _interior(lo: int, hi: int, points: int) -> list[int]:
+    """Up to `points` evenly spaced sizes strictly between lo and hi."""
+    if hi - lo - 1 <= points:
+        return list(range(lo + 1, hi))
+    return sorted({int(k) for k in np.round(np.linspace(lo, hi, points + 2)[1:-1])} - {lo, hi})
+
+
+def first_size(condition: Condition, start: int, limit: int, ratio: float, points: int) -> int | None:
+    """The first k in [start, limit] found with holds(k), and stable() on k+1..k+chain (capped at limit).
+
+    This is the smallest such k when holds() is monotone; otherwise it is the first transition the
+    bracketing finds: an island where holds() is briefly true between two failing grid sizes is skipped.
+    """
+    if start > limit:
+        return None
+    stable = condition.stable or condition.holds
+    grid = geometric_grid(limit, ratio)
+    lo = start - 1
+    while True:
+        above = sorted({lo + 1} | {g for g in grid if g > lo})
+        condition.evaluate(above)
+        hi = next((g for g in above if condition.holds(g)), None)
+        if hi is None:
+            return None
+        lo = max((g for g in above if g < hi), default=lo)
+        while hi - lo > 1:
+            inner = _interior(lo, hi, points)
+            condition.evaluate(inner)
+            first = next((k for k in inner if condition.holds(k)), None)
+            if first is not None:
+                lo, hi = max((k for k in inner if k < first), default=lo), first
+            else:
+                lo = inner[-1]
+        chain = list(range(hi + 1, min(hi + condition.chain, limit) + 1))
+        condition.evaluate(chain)
+        broken = next((k for k in chain if not stable(k)), None)
+        if broken is None:
+            return hi
+        if broken >= limit:
+            return None
+        lo = broken

@@ -1,0 +1,67 @@
+"""Superposition of sufficient signals (paper §6.1, Table 2): does the model still hear class c in the
+sum of many clips' sufficient signals for c?
+
+Per class, the sufficient signals of the correctly classified clips are summed cumulatively in a
+seeded order (shorter signals zero-padded); every composition of two or more is classified, all in one
+batch. The success rate is the share of compositions that keep the class.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..oracle import Oracle
+from .causal import CausalResult
+
+
+@dataclass(frozen=True)
+class SuperpositionRow:
+    """One class: how many clips were composed and how often the compositions kept the class."""
+
+    label: str
+    clips: int
+    compositions: int
+    kept: int
+    full_composition_kept: bool | None
+    queries: int
+
+    @property
+    def success_rate(self) -> float | None:
+        return self.kept / self.compositions if self.compositions else None
+
+
+class Superposition:
+    """Cross-clip strategy: run once per target over the causal results of all its clips."""
+
+    name = "superposition"
+
+    def __init__(self, seed: int = 0) -> None:
+        self.seed = seed
+
+    def run(self, oracle: Oracle, results: Sequence[CausalResult], truths: Sequence[int | None] | None = None) -> list[SuperpositionRow]:
+        """`truths[i]` is clip i's ground-truth label index (None: trust the model), for "correctly classified"."""
+        truths = list(truths) if truths is not None else [None] * len(results)
+        rows = []
+        for label in sorted({r.label for r in results}):
+            signals = [
+                r.signal_of("sufficient") for r, truth in zip(results, truths)
+                if r.label == label and (truth is None or truth == label)
+                and r.sufficient is not None and r.sufficient.size > 0
+            ]
+            rows.append(self._compose(oracle, label, results[0].labels, signals))
+        return rows
+
+    def _compose(self, oracle: Oracle, label: int, labels: list[str], signals: list[np.ndarray]) -> SuperpositionRow:
+        if len(signals) < 2:
+            return SuperpositionRow(labels[label], len(signals), 0, 0, None, 0)
+        order = np.random.default_rng([self.seed, label]).permutation(len(signals))
+        stacked = np.zeros((len(signals), max(s.size for s in signals)), dtype=np.float32)
+        for row, index in enumerate(order):
+            stacked[row, : signals[index].size] = signals[index]
+        compositions = np.cumsum(stacked, axis=0)[1:]
+        before = oracle.queries
+        kept = oracle.classify(compositions).labels == label
+        return SuperpositionRow(labels[label], len(signals), len(kept), int(kept.sum()), bool(kept[-1]), oracle.queries - before)

@@ -1,0 +1,186 @@
+"""The attacks (Algorithms 2 and 3) and baselines: known answers, real models, records and arrays."""
+
+import json
+
+import numpy as np
+import pytest
+
+from freqrex_bench import InvalidInputError, Oracle
+from freqrex_bench.attacks import (
+    AttackSettings,
+    Context,
+    FourierAttack,
+    GradientAttack,
+    LargestMagnitude,
+    RandomFrequencies,
+    STFTAttack,
+    Superposition,
+    WhiteNoise,
+)
+from freqrex_bench.results import pcm16, save_adversarial
+from freqrex_bench.targets import CallableTarget
+
+from .support import DATA, PlantedBands, read
+
+
+@pytest.fixture(scope="module")
+def strict():
+    """Planted bands where losing a tenth of the band energy flips the decision."""
+    return PlantedBands(fraction=0.9)
+
+
+def context(target, clip, seed=0, **oracle):
+    return Context.create(clip, Oracle(target, **oracle), seed=seed)
+
+
+def test_fourier_attack_changes_few_planted_bins_where_random_needs_many(strict):
+    ctx = context(strict.target, strict.clip)
+    causal = ctx.result_of(FourierAttack())
+    assert causal.success and causal.label_after == "absent" and causal.unit == "frequencies"
+    assert causal.changed <= 30 and strict.in_band[causal.bins].all()
+    assert causal.mutation == {"amplitude": 0.0} and causal.snr_db > 40
+    random = ctx.result_of(RandomFrequencies())
+    assert not random.success or random.changed > 5 * causal.changed
+    assert not ctx.result_of(LargestMagnitude()).success  # loud out-of-band tones are the wrong place
+
+
+def test_fourier_attack_keeps_to_the_frequency_budget_and_min_snr(strict):
+    ctx = context(strict.target, strict.clip)
+    assert not FourierAttack(AttackSettings(max_frequencies=10)).run(ctx).success
+    free = ctx.result_of(FourierAttack())
+    quieter = FourierAttack(AttackSettings(min_snr_db=free.snr_db + 5)).run(ctx)
+    assert quieter.success and quieter.snr_db >= free.snr_db + 5  # weaker edits on more bins
+    assert quieter.changed > free.changed and quieter.mutation != {"amplitude": 0.0}
+    impossible = FourierAttack(AttackSettings(min_snr_db=100)).run(ctx)
+    assert not impossible.success and "no flip" in impossible.details["reason"]
+
+
+def test_weakest_mutation_that_still_flips_is_chosen(strict):
+    ctx = context(strict.target, strict.clip)
+    ladder = [{"amplitude": 0}, {"amplitude": 0.001}, {"amplitude": 0.99}]
+    result = FourierAttack(AttackSettings(ladder=ladder)).run(ctx)
+    assert result.success and result.mutation == {"amplitude": 0.001}
+    assert result.changed == ctx.result_of(FourierAttack()).changed
+
+
+def test_pcm16_robust_mode_escalates_until_the_wav_still_flips(strict):
+    quiet = PlantedBands(fraction=0.9)
+    quiet.clip = (quiet.clip * 0.01).astype(np.float32)
+    quiet.threshold = 0.9 * quiet.band_energy(quiet.clip[None])[0]
+    plain = FourierAttack().run(context(quiet.target, quiet.clip))
+    assert plain.success and plain.survives_pcm16 is False
+    robust = FourierAttack(AttackSettings(pcm16_robust=True)).run(context(quiet.target, quiet.clip))
+    assert robust.success and robust.survives_pcm16 and robust.changed > plain.changed
+    assert np.array_equal(robust.adversarial, pcm16(robust.adversarial, quiet.sample_rate)[0])
+
+
+class ThreeBands:
+    """Known answer: the class is the band (low / mid / high) holding the most energy."""
+
+    edges = ((200, 600), (1000, 1400), (2500, 2900))
+
+    def __init__(self):
+        rate = 8000
+        t = np.arange(rate) / rate
+        self.clip = sum(a * np.sin(2 * np.pi * f * t) for a, f in ((0.5, 400), (0.3, 1200), (0.1, 2700)))
+        self.clip = (self.clip + 0.001 * np.random.default_rng(0).standard_normal(rate)).astype(np.float32)
+        self.hz = np.fft.rfftfreq(rate, 1 / rate)
+        self.target = CallableTarget(self, ["low", "mid", "high"], rate, output="logits")
+
+    def __call__(self, batch):
+        power = np.abs(np.fft.rfft(batch, axis=1)) ** 2
+        energy = np.stack([power[:, (self.hz >= lo) & (self.hz < hi)].sum(1) for lo, hi in self.edges], 1)
+        return np.log(energy + 1e-9) * 20
+
+
+def test_targeted_mode_reaches_the_chosen_class():
+    bands = ThreeBands()
+    ctx = context(bands.target, bands.clip)
+    untargeted = FourierAttack(candidates="ranking").run(ctx)
+    assert untargeted.label_after == "mid"
+    targeted = FourierAttack(AttackSettings(target="high"), candidates="ranking").run(ctx)
+    assert targeted.success and targeted.label_after == "high" and targeted.details["target"] == "high"
+    assert targeted.changed > untargeted.changed
+    already = FourierAttack(AttackSettings(target="low")).run(ctx)
+    assert not already.success and "already" in already.details["reason"]
+    with pytest.raises(InvalidInputError, match="'loud' is not one of the model's labels"):
+        FourierAttack(AttackSettings(target="loud")).run(ctx)
+
+
+@pytest.fixture(scope="module")
+def demo_context(demo):
+    clip, _ = read(DATA / "fsdd" / "recordings" / "0_theo_12.wav")
+    return context(demo, clip, seed=0)
+
+
+def test_demo_model_fourier_attack_flips_and_the_saved_array_still_flips(demo, demo_context, tmp_path):
+    result = demo_context.result_of(FourierAttack())
+    assert result.success and result.label_before == "zero" and result.label_after != "zero"
+    assert result.details["candidate_set"] == "sufficient" and result.changed <= result.details["candidates"]
+    npy, wav = save_adversarial(result.adversarial, demo.sample_rate, tmp_path, "0_theo_12/fourier")
+    assert npy.parent == tmp_path and wav.exists()
+    reloaded = np.load(npy)
+    assert reloaded.dtype == np.float32 and demo.labels[int(np.argmax(demo.predict(reloaded[None])))] == result.label_after
+    record = json.loads(json.dumps(result.to_dict()))
+    assert {"success", "queries", "changed", "mutation", "snr_db", "l2", "linf", "label_before", "score_before",
+            "label_after", "score_after", "survives_pcm16"} <= set(record)
+    assert record["l2"] > 0 and 0 < record["linf"] <= 1
+
+
+def test_demo_model_stft_attack_reports_every_frame_size(demo_context):
+    result = STFTAttack(all_frame_sizes=True).run(demo_context)
+    assert set(result.details["frame_sizes"]) == {256, 512, 1024}
+    for report in result.details["frame_sizes"].values():
+        assert {"success", "frames", "of_frames", "stft_bins", "queries"} <= set(report)
+    assert result.details["from_fourier"] is True
+    assert result.success and result.unit == "frames" and result.details["frame_size"] in (256, 512, 1024)
+
+
+def test_demo_model_baselines_produce_comparable_records(demo_context):
+    noise = WhiteNoise().run(demo_context)
+    fourier = demo_context.result_of(FourierAttack())
+    assert noise.details["reference_snr_db"] == pytest.approx(fourier.snr_db)
+    assert noise.queries == 10 + (1 if noise.success else 0)  # the draws, then the 16-bit check
+    gradient = GradientAttack(snr_db=40.0, steps=30).run(demo_context)
+    assert gradient.details["reference_snr_db"] == 40.0 and gradient.queries <= 30 + 2
+    if gradient.success:
+        assert gradient.snr_db >= 40.0 - 1e-6
+
+
+def test_basic_pitch_attacks_flip_a4_and_stft_runs_every_frame_size(basic_pitch, tmp_path):
+    rate = 22050
+    tone = (0.5 * np.sin(2 * np.pi * 440 * np.arange(rate) / rate)).astype(np.float32)
+    ctx = context(basic_pitch, tone, batch_size=16)
+    fourier = FourierAttack(candidates="necessary")
+    result = ctx.result_of(fourier)
+    assert result.success and result.changed <= 2 and result.label_after != "A4"
+    npy, _ = save_adversarial(result.adversarial, rate, tmp_path, "tone")
+    assert basic_pitch.labels[int(np.argmax(basic_pitch.predict(np.load(npy)[None])))] != "A4"
+    stft = STFTAttack(fourier=fourier, all_frame_sizes=True).run(ctx)
+    assert set(stft.details["frame_sizes"]) == {256, 512, 1024}
+    gradient = GradientAttack(fourier=fourier).run(ctx)
+    assert not gradient.success and "differentiable" in gradient.details["reason"]  # ONNX: no gradients
+
+
+def test_superposition_of_planted_sufficient_signals_keeps_the_class():
+    models = [PlantedBands(seed=s) for s in (1, 2, 3)]
+    target = models[0].target
+    oracle = Oracle(target)
+    results = [context(target, m.clip, seed=0).result_of(FourierAttack().discovery) for m in models]
+    (row,) = Superposition(seed=0).run(oracle, results)
+    assert row.label == "present" and row.clips == 3 and row.compositions == 2
+    assert row.kept == 2 and row.success_rate == 1.0 and row.full_composition_kept
+    (none,) = Superposition().run(oracle, results, truths=[0, 0, 0])
+    assert none.clips == 0 and none.success_rate is None
+
+
+def test_random_baseline_is_reproducible_per_seed(strict):
+    a = RandomFrequencies(AttackSettings(max_frequencies=4001)).run(context(strict.target, strict.clip, seed=3))
+    b = RandomFrequencies(AttackSettings(max_frequencies=4001)).run(context(strict.target, strict.clip, seed=3))
+    assert a.changed == b.changed and a.bins == b.bins
+
+
+def test_adversarial_names_cannot_escape_the_folder(tmp_path):
+    npy, wav = save_adversarial(np.zeros(100, dtype=np.float32), 8000, tmp_path / "adv", "../../etc/passwd")
+    assert wav.parent == npy.parent
+    assert npy.parent == (tmp_path / "adv").resolve() and npy.name == "etc_passwd.npy"

@@ -1,0 +1,86 @@
+"""Mutation algebra: each mutation against what it must mean, on real spectra."""
+
+import math
+
+import numpy as np
+import pytest
+
+from freqrex_bench import InvalidInputError, Spectrum
+from freqrex_bench.mutations import Amplitude, Compose, Delay, Ladder, Phase, default_ladder, from_spec, to_spec
+
+
+@pytest.fixture
+def spectrum():
+    rng = np.random.default_rng(0)
+    return Spectrum.from_signal((0.1 * rng.standard_normal(1600)).astype(np.float32), 16000)
+
+
+def everywhere(spectrum, mutation):
+    return spectrum.mutate(np.ones(spectrum.n_bins, dtype=bool), mutation)[0]
+
+
+@pytest.mark.parametrize("shift", [1, 5, 37, 800])
+def test_delay_on_all_bins_is_a_circular_shift(spectrum, shift):
+    delayed = everywhere(spectrum, Delay(shift / spectrum.sample_rate))
+    assert np.abs(delayed - np.roll(spectrum.signal, shift)).max() < 1e-5
+
+
+@pytest.mark.parametrize("mutation", [Phase(2 * math.pi), Phase(-4 * math.pi), Amplitude(1.0), Delay(0.0)])
+def test_identities(spectrum, mutation):
+    assert np.abs(everywhere(spectrum, mutation) - spectrum.signal).max() < 1e-5
+    assert mutation.strength == pytest.approx(0.0, abs=1e-12)
+
+
+def test_amplitude_zero_removes_and_phase_pi_negates(spectrum):
+    assert np.abs(everywhere(spectrum, Amplitude(0.0))).max() == 0
+    assert np.abs(everywhere(spectrum, Phase(math.pi)) + spectrum.signal).max() < 1e-5
+
+
+class AddOne:
+    """A non-commuting mutation (adds 1 to every coefficient), to see the order Compose applies in."""
+
+    strength = 1.0
+
+    def apply(self, coeffs, hz):
+        return coeffs + 1
+
+
+def test_compose_applies_in_order():
+    coeffs, hz = np.array([1.0 + 0j, 2.0 + 0j]), np.array([0.0, 100.0])
+    assert np.allclose(Compose(Amplitude(2.0), AddOne()).apply(coeffs, hz), [3, 5])
+    assert np.allclose(Compose(AddOne(), Amplitude(2.0)).apply(coeffs, hz), [4, 6])
+    assert Compose(Amplitude(2.0), Phase(1.0)).strength == pytest.approx(math.log(2) + 1)
+
+
+def test_ladder_is_sorted_by_strength_and_removal_is_strongest():
+    ladder = Ladder([Amplitude(0.0), Phase(1.0), Amplitude(0.5), Delay(0.001), Amplitude(4.0)])
+    strengths = [m.strength for m in ladder]
+    assert strengths == sorted(strengths)
+    assert ladder.strongest == Amplitude(0.0) and ladder.steps[0] == Delay(0.001)
+    assert [str(m) for m in default_ladder()][-1] == "remove"
+
+
+def test_plain_data_round_trip():
+    spec = [{"amplitude": 0.5}, {"phase": 1.57}, {"delay": 0.001}]
+    mutation = from_spec(spec)
+    assert mutation == Compose(Amplitude(0.5), Phase(1.57), Delay(0.001))
+    assert to_spec(mutation) == spec and from_spec({"amplitude": 0}) == Amplitude(0.0)
+    assert Ladder.from_specs([{"phase": 3.0}, {"amplitude": 0}]).steps == (Phase(3.0), Amplitude(0.0))
+
+
+@pytest.mark.parametrize(
+    ("spec", "message"),
+    [({"gain": 2}, "one of"), ({"amplitude": "loud"}, "needs a number"), ({"amplitude": -1}, ">= 0"),
+     ("remove", "a mapping"), ({"phase": float("nan")}, "finite"), ([], "a mapping")],
+)
+def test_bad_specs_say_what_is_expected(spec, message):
+    with pytest.raises(InvalidInputError, match=message):
+        from_spec(spec)
+
+
+def test_mutations_apply_to_stft_cells(spectrum):
+    view = spectrum.stft(256, hop=128)
+    doubled = Amplitude(2.0).apply(view.cells, view.hz[:, None])
+    assert np.abs(view.synthesize(doubled) - 2 * spectrum.signal).max() < 1e-4
+    rotated = Delay(0.001).apply(view.cells, view.hz[:, None])
+    assert rotated.shape == view.cells.shape
