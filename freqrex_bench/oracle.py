@@ -146,8 +146,8 @@ class Oracle:
         inputs = torch.from_numpy(batch).requires_grad_(True)
         with self._calling(batch.shape):
             scores = self.target.torch_predict(inputs)
-            torch.log(scores[:, label].clamp_min(1e-30)).sum().backward()
-        return self._check_scores(scores.detach().numpy(), len(batch)), inputs.grad.numpy()
+            (grad,) = torch.autograd.grad(torch.log(scores[:, label] + 1e-30).sum(), inputs)
+        return self._check_scores(scores.detach().numpy(), len(batch)), grad.numpy()
 
     def _check_scores(self, scores: np.ndarray, rows: int) -> np.ndarray:
         name = target_name(self.target)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 import re
 from dataclasses import dataclass, field
@@ -39,6 +40,8 @@ def pcm16(signals: np.ndarray, sample_rate: int) -> np.ndarray:
 class AttackResult:
     """One attack on one clip. `changed` counts what was altered, in `unit`s (frequencies, frames...).
 
+    `queries` are this strategy's own; `prior_queries` those of the strategies it builds on (causal
+    discovery, the Fourier attack), so comparisons with baselines can count the whole cost.
     `adversarial` is the exact float32 signal (None when the attack failed); it is written as .npy, not
     kept in JSON. `survives_pcm16` says whether the flip survives a 16-bit wav round trip.
     """
@@ -46,6 +49,7 @@ class AttackResult:
     strategy: str
     success: bool
     queries: int
+    prior_queries: int
     changed: int | None
     unit: str
     mutation: Any
@@ -62,8 +66,21 @@ class AttackResult:
     details: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        """Everything but the signal, as plain JSON-ready values."""
-        return {key: value for key, value in self.__dict__.items() if key != "adversarial"}
+        """Everything but the signal, as strict-JSON values (no NaN or inf: those become None)."""
+        return jsonable({key: value for key, value in self.__dict__.items() if key != "adversarial"})
+
+
+def jsonable(value: Any) -> Any:
+    """Plain JSON values: numpy scalars and arrays unwrapped, non-finite floats None, keys strings."""
+    if isinstance(value, dict):
+        return {str(key): jsonable(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple, np.ndarray)):
+        return [jsonable(item) for item in value]
+    if isinstance(value, (np.integer, np.bool_)):
+        return value.item()
+    if isinstance(value, (float, np.floating)):
+        return float(value) if np.isfinite(value) else None
+    return value
 
 
 def measure(original: np.ndarray, adversarial: np.ndarray) -> dict[str, float]:
@@ -79,17 +96,30 @@ def measure(original: np.ndarray, adversarial: np.ndarray) -> dict[str, float]:
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 
 
-def save_adversarial(signal: np.ndarray, sample_rate: int, folder: str | Path, name: str) -> tuple[Path, Path]:
-    """Write `signal` as float32 .npy (exact) and 16-bit .wav (for listening) inside `folder`.
+def safe_stem(name: str) -> str:
+    """A file stem from any name: safe characters, at most ~100 long, and a short hash of the raw name
+    so distinct names ("a/b", "a_b") never collide."""
+    digest = hashlib.sha1(name.encode("utf-8", "surrogatepass"), usedforsecurity=False).hexdigest()[:8]
+    readable = _SAFE_NAME.sub("_", name).strip("._")[:100]
+    return f"{readable}-{digest}" if readable else digest
 
-    `name` is reduced to safe characters, so a clip or model name can never write outside `folder`.
+
+def save_adversarial(signal: np.ndarray, sample_rate: int, folder: str | Path, name: str) -> tuple[Path, Path]:
+    """Write a mono `signal` as float32 .npy (exact) and 16-bit .wav (for listening) inside `folder`.
+
+    The file names come from `safe_stem(name)`, so no name can write outside `folder`; existing
+    symbolic links there are replaced, never followed.
     """
-    folder = Path(folder).resolve()
-    stem = _SAFE_NAME.sub("_", name).strip("._") or "adversarial"
-    npy, wav = folder / f"{stem}.npy", folder / f"{stem}.wav"
-    if npy.parent != folder:
-        raise InvalidInputError(f"refusing to write {name!r} outside {folder}")
+    signal = np.asarray(signal, dtype=np.float32)
+    if signal.ndim != 1:
+        raise InvalidInputError(f"an adversarial example must be a mono [samples] array, got shape {signal.shape}")
+    folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    np.save(npy, np.asarray(signal, dtype=np.float32), allow_pickle=False)
+    stem = safe_stem(name)
+    npy, wav = folder / f"{stem}.npy", folder / f"{stem}.wav"
+    for path in (npy, wav):
+        if path.is_symlink():
+            path.unlink()
+    np.save(npy, signal, allow_pickle=False)
     soundfile.write(str(wav), np.clip(signal, -1, 1), sample_rate, subtype="PCM_16")
     return npy, wav

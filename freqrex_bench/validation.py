@@ -58,4 +58,4 @@ def validated(model: type[ModelT], data: Mapping[str, Any], where: str) -> Model
                 problems.append(f"{key}: unknown setting (known: {', '.join(model.model_fields)})")
             else:
                 problems.append(f"{key}: {err['msg']} (got {err.get('input')!r})")
-        raise InvalidInputError(f"invalid {where} settings: " + "; ".join(problems)) from None
+        raise InvalidInputError(f"invalid {where}: " + "; ".join(problems)) from None

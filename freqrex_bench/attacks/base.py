@@ -2,26 +2,46 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import numpy as np
+from pydantic import BaseModel
 
 from ..oracle import Oracle
 from ..spectrum import Spectrum
 
 
 class Strategy(Protocol):
-    """Every attack and explanation method has this one signature (captum-style)."""
+    """Every attack and explanation method has this one signature (captum-style).
+
+    `key` identifies the strategy with every setting that changes its result, so two differently
+    configured strategies of the same name never share a cached result.
+    """
 
     name: str
+
+    @property
+    def key(self) -> str: ...
 
     def run(self, ctx: Context) -> Any: ...
 
 
+def _plain(part: object) -> object:
+    if isinstance(part, BaseModel):
+        return part.model_dump(mode="json")
+    return getattr(part, "key", part)
+
+
+def strategy_key(name: str, *parts: object) -> str:
+    """`name` plus a canonical JSON of the settings (pydantic models, other strategies' keys, values)."""
+    return name + json.dumps([_plain(p) for p in parts], sort_keys=True, default=str)
+
+
 @dataclass
 class Context:
-    """One clip under one target. `results` holds earlier strategies' records by strategy name."""
+    """One clip under one target. `results` holds earlier strategies' records by strategy key."""
 
     spectrum: Spectrum
     oracle: Oracle
@@ -51,6 +71,6 @@ class Context:
 
     def result_of(self, strategy: Strategy) -> Any:
         """The strategy's result for this clip, computed once and then reused by later strategies."""
-        if strategy.name not in self.results:
-            self.results[strategy.name] = strategy.run(self)
-        return self.results[strategy.name]
+        if strategy.key not in self.results:
+            self.results[strategy.key] = strategy.run(self)
+        return self.results[strategy.key]

@@ -10,57 +10,69 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 
+from ..errors import QueryBudgetExceeded
 from ..results import AttackResult
-from .base import Context
+from .base import Context, strategy_key
 from .fourier import FourierAttack, frequency_attack
-from .goal import AttackSettings, Goal, conclude
+from .goal import Attack, AttackSettings, Found
 
 DEFAULT_SNR_DB = 30.0
 
 
-class RandomFrequencies:
+class _RankedFrequencies:
+    """Algorithm 2 on a ranking of all bins that needs no causal analysis."""
+
+    name: str
+
+    def __init__(self, settings: AttackSettings | None = None) -> None:
+        self.settings = settings or AttackSettings()
+
+    @property
+    def key(self) -> str:
+        return strategy_key(self.name, self.settings)
+
+    def rank(self, ctx: Context) -> np.ndarray:
+        raise NotImplementedError
+
+    def run(self, ctx: Context) -> AttackResult:
+        return frequency_attack(Attack(ctx, self.name, "frequencies", self.settings), self.rank(ctx))
+
+
+class RandomFrequencies(_RankedFrequencies):
     """Algorithm 2 on a seeded random ranking of all bins."""
 
     name = "random-frequencies"
 
-    def __init__(self, settings: AttackSettings | None = None) -> None:
-        self.settings = settings or AttackSettings()
-
-    def run(self, ctx: Context) -> AttackResult:
-        ranked = np.random.default_rng([ctx.seed, 1]).permutation(ctx.spectrum.n_bins)
-        return frequency_attack(ctx, ranked, self.settings, self.name)
+    def rank(self, ctx: Context) -> np.ndarray:
+        return np.random.default_rng([ctx.seed, 1]).permutation(ctx.spectrum.n_bins)
 
 
-class LargestMagnitude:
+class LargestMagnitude(_RankedFrequencies):
     """Algorithm 2 on the bins ranked loudest first."""
 
     name = "largest-magnitude"
 
-    def __init__(self, settings: AttackSettings | None = None) -> None:
-        self.settings = settings or AttackSettings()
-
-    def run(self, ctx: Context) -> AttackResult:
-        ranked = np.argsort(-ctx.spectrum.magnitude, kind="stable")
-        return frequency_attack(ctx, ranked, self.settings, self.name)
+    def rank(self, ctx: Context) -> np.ndarray:
+        return np.argsort(-ctx.spectrum.magnitude, kind="stable")
 
 
-def reference_snr(ctx: Context, fourier: FourierAttack, settings: AttackSettings, fixed: float | None) -> float:
-    """The SNR a baseline works at: `fixed`, else what the causal Fourier attack needed on this clip,
-    else the minimum SNR, else DEFAULT_SNR_DB; never below the minimum SNR."""
-    snr = fixed
+def reference_snr(ctx: Context, fourier: FourierAttack, settings: AttackSettings, fixed: float | None) -> tuple[float, int]:
+    """The SNR a baseline works at, and the queries spent finding it: `fixed`, else what the causal
+    Fourier attack needed on this clip, else the minimum SNR, else DEFAULT_SNR_DB; never below the
+    minimum SNR."""
+    snr, prior = fixed, 0
     if snr is None:
         result = ctx.result_of(fourier)
-        snr = result.snr_db if result.success else settings.min_snr_db
+        snr, prior = (result.snr_db if result.success else settings.min_snr_db), result.queries + result.prior_queries
     snr = DEFAULT_SNR_DB if snr is None else snr
-    return snr if settings.min_snr_db is None else max(snr, settings.min_snr_db)
+    return (snr if settings.min_snr_db is None else max(snr, settings.min_snr_db)), prior
 
 
 class WhiteNoise:
-    """`trials` seeded white-noise draws at the reference SNR, in one batch; the first that works wins."""
+    """`trials` seeded white-noise draws at the reference SNR, in one batch; `changed` is how many
+    draws it took to find one that works."""
 
     name = "white-noise"
 
@@ -72,21 +84,34 @@ class WhiteNoise:
         self.fourier = fourier or FourierAttack(self.settings)
         self.snr_db, self.trials = snr_db, trials
 
+    @property
+    def key(self) -> str:
+        return strategy_key(self.name, self.settings, self.fourier, self.snr_db, self.trials)
+
     def run(self, ctx: Context) -> AttackResult:
-        snr = reference_snr(ctx, self.fourier, self.settings, self.snr_db)
-        goal, before = Goal.of(ctx, self.settings), ctx.oracle.queries
+        snr, prior = reference_snr(ctx, self.fourier, self.settings, self.snr_db)
+        attack = Attack(ctx, self.name, "noise draws", self.settings, prior,
+                        {"reference_snr_db": snr, "trials": self.trials})
+        if (trivial := attack.trivial()) is not None:
+            return trivial
         x = ctx.spectrum.signal
         noise = np.random.default_rng([ctx.seed, 2]).standard_normal((self.trials, x.size))
         noise *= np.sqrt(np.sum(np.square(x)) / 10 ** (snr / 10) / np.sum(np.square(noise), axis=1, keepdims=True))
         candidates = (x + noise).astype(np.float32)
-        hits = goal.attempt(ctx, candidates)
-        details: dict[str, Any] = {"reference_snr_db": snr, "trials": self.trials, "hits": int(hits.sum())}
-        chosen = candidates[int(np.argmax(hits))] if hits.any() else None
-        return conclude(ctx, goal, self.name, before, chosen, int(hits.any()), "noise draws", None, details=details)
+        try:
+            hits = attack.goal.attempt(ctx, candidates)
+        except QueryBudgetExceeded:
+            return attack.failed("the query budget ran out")
+        attack.details["hits"] = int(hits.sum())
+        if not hits.any():
+            return attack.failed(f"none of {self.trials} noise draws flipped the class")
+        first = int(np.argmax(hits))
+        return attack.conclude(Found(candidates[first], first + 1))
 
 
 class GradientAttack:
-    """L2 projected gradient descent on the waveform within the reference SNR (white-box)."""
+    """L2 projected gradient descent on the waveform within the reference SNR (white-box), samples kept
+    in [-1, 1]. Stops at the first step whose signal reaches the goal; `details["steps"]` says when."""
 
     name = "gradient"
 
@@ -98,27 +123,36 @@ class GradientAttack:
         self.fourier = fourier or FourierAttack(self.settings)
         self.snr_db, self.steps = snr_db, steps
 
+    @property
+    def key(self) -> str:
+        return strategy_key(self.name, self.settings, self.fourier, self.snr_db, self.steps)
+
     def run(self, ctx: Context) -> AttackResult:
-        goal, before = Goal.of(ctx, self.settings), ctx.oracle.queries
         if not getattr(ctx.oracle.target, "differentiable", False):
-            details = {"reason": f"{type(ctx.oracle.target).__name__} has no differentiable torch forward pass"}
-            return conclude(ctx, goal, self.name, before, None, None, "steps", None, details=details)
-        snr = reference_snr(ctx, self.fourier, self.settings, self.snr_db)
+            attack = Attack(ctx, self.name, "steps", self.settings)
+            return attack.failed(f"{type(ctx.oracle.target).__name__} has no differentiable torch forward pass")
+        snr, prior = reference_snr(ctx, self.fourier, self.settings, self.snr_db)
         x = ctx.spectrum.signal.astype(np.float32)
         radius = float(np.linalg.norm(x)) * 10 ** (-snr / 20)
-        step = 2.5 * radius / self.steps
+        attack = Attack(ctx, self.name, "steps", self.settings, prior, {"reference_snr_db": snr, "radius_l2": radius})
+        if (trivial := attack.trivial()) is not None:
+            return trivial
+        goal, step = attack.goal, 2.5 * radius / self.steps
         label = goal.target if goal.target is not None else goal.original
         sign = 1.0 if goal.target is not None else -1.0  # raise log P(target), or lower log P(original)
         delta = np.zeros_like(x)
-        taken = 0
         for taken in range(1, self.steps + 1):
-            scores, grad = ctx.oracle.gradient((x + delta)[None], label)
+            try:
+                scores, grad = ctx.oracle.gradient((x + delta)[None], label)
+            except QueryBudgetExceeded:
+                return attack.failed("the query budget ran out")
+            attack.details["steps"] = taken
             if goal.reached(np.argmax(scores, axis=1))[0]:
-                break
+                return attack.conclude(Found(x + delta, taken))
             norm = float(np.linalg.norm(grad))
             if norm == 0:
-                break
+                return attack.failed("the gradient vanished")
             delta = delta + sign * step * grad[0] / norm
             delta *= min(1.0, radius / max(float(np.linalg.norm(delta)), 1e-12))
-        details = {"reference_snr_db": snr, "radius_l2": radius, "steps": taken}
-        return conclude(ctx, goal, self.name, before, x + delta, taken, "steps", None, details=details)
+            delta = np.clip(x + delta, -1, 1) - x
+        return attack.failed(f"no flip within {self.steps} steps")

@@ -22,7 +22,7 @@ import numpy as np
 from ..errors import QueryBudgetExceeded
 from ..spectrum import Spectrum
 from ..validation import validated
-from .base import Context
+from .base import Context, strategy_key
 from .responsibility import ResponsibilityMap, responsibility
 from .search import Condition, first_size
 from .settings import CausalSettings
@@ -171,7 +171,11 @@ class CausalDiscovery:
 
     def __init__(self, settings: CausalSettings | None = None, **overrides: Any) -> None:
         base = (settings or CausalSettings()).model_dump()
-        self.settings = validated(CausalSettings, {**base, **overrides}, "causal discovery")
+        self.settings = validated(CausalSettings, {**base, **overrides}, "causal discovery settings")
+
+    @property
+    def key(self) -> str:
+        return strategy_key(self.name, self.settings)
 
     def run(self, ctx: Context) -> CausalResult:
         began, model_before, queries_before = time.perf_counter(), ctx.oracle.model_seconds, ctx.oracle.queries

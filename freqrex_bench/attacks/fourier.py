@@ -1,10 +1,10 @@
 """Algorithm 2, the Fourier attack: alter the fewest top-ranked frequencies, then the weakest mutation.
 
-With the strongest mutation the constraint allows, find the smallest n such that mutating the n
-top-ranked bins reaches the goal (n probed in batches by `search.first_size`, never one query per
-n); then, n fixed, try every admissible mutation of the ladder in one batch and keep the weakest that
-still works. The causal attack ranks the sufficient bins by responsibility; the frequency baselines
-run the same engine on a random or a largest-magnitude ranking.
+With the strongest mutation the SNR constraint allows, find the smallest n such that mutating the n
+top-ranked bins reaches the goal (n probed in batches by `search.first_size`, never one query per n);
+then, n fixed, try every mutation of the ladder in one batch and keep the weakest that still works
+(ties in strength: the one with the higher SNR). The causal attack ranks its candidate bins by
+responsibility; the frequency baselines run the same engine on a random or loudest-first ranking.
 """
 
 from __future__ import annotations
@@ -13,29 +13,30 @@ from typing import Any, Literal
 
 import numpy as np
 
+from ..errors import QueryBudgetExceeded
 from ..mutations import Mutation
 from ..results import AttackResult
 from ..spectrum import Spectrum
-from .base import Context
+from .base import Context, strategy_key
 from .causal import CausalDiscovery, CausalResult
-from .goal import AttackSettings, Goal, conclude, snr_allows
+from .goal import Attack, AttackSettings, Found
 from .search import Condition, first_size
 
-
-def _parseval_weights(spectrum: Spectrum, bins: np.ndarray) -> np.ndarray:
-    """Time-domain energy per unit |coefficient|^2 of each rfft bin (DC and Nyquist count once)."""
-    weights = np.full(bins.size, 2.0)
-    weights[bins == 0] = 1.0
-    if spectrum.n_samples % 2 == 0:
-        weights[bins == spectrum.n_bins - 1] = 1.0
-    return weights / spectrum.n_samples
+Candidates = Literal["sufficient", "necessary", "ranking"]
 
 
 def snr_curve(spectrum: Spectrum, bins: np.ndarray, mutation: Mutation) -> np.ndarray:
-    """SNR (dB) of mutating the first n of `bins`, for every n, from the spectrum alone (Parseval)."""
+    """SNR (dB) of mutating the first n of `bins`, for every n, from the spectrum alone (Parseval).
+
+    The DC and (even-length) Nyquist bins are real in any real signal: irfft keeps only the real part
+    of whatever a mutation makes of them, and they count once, the other bins twice.
+    """
     coeffs = spectrum.coeffs[bins].astype(np.complex128)
-    change = np.abs(np.asarray(mutation.apply(coeffs, spectrum.hz[bins])) - coeffs) ** 2
-    energy = np.cumsum(change * _parseval_weights(spectrum, bins))
+    mutated = np.asarray(mutation.apply(coeffs, spectrum.hz[bins]), dtype=np.complex128)
+    edge = (bins == 0) | ((bins == spectrum.n_bins - 1) & (spectrum.n_samples % 2 == 0))
+    mutated[edge] = mutated[edge].real
+    weights = np.where(edge, 1.0, 2.0) / spectrum.n_samples
+    energy = np.cumsum(np.abs(mutated - coeffs) ** 2 * weights)
     power = float(np.sum(np.square(spectrum.signal.astype(np.float64))))
     with np.errstate(divide="ignore"):
         return 10 * np.log10(power / energy)
@@ -47,19 +48,20 @@ def _mutated(spectrum: Spectrum, bins: np.ndarray, mutation: Mutation) -> np.nda
     return spectrum.mutate(mask, mutation)[0]
 
 
-def frequency_attack(
-    ctx: Context, ranked: np.ndarray, settings: AttackSettings, name: str, details: dict[str, Any] | None = None
-) -> AttackResult:
-    """Algorithm 2 on the bins in `ranked` (most promising first), under `settings`."""
-    goal, before = Goal.of(ctx, settings), ctx.oracle.queries
-    details = {"candidates": int(ranked.size), **(details or {})}
+def frequency_attack(attack: Attack, ranked: np.ndarray) -> AttackResult:
+    """Algorithm 2 on the bins in `ranked` (most promising first), under `attack.settings`."""
+    ctx, settings = attack.ctx, attack.settings
+    attack.details["candidates"] = int(ranked.size)
     limit = min(settings.max_frequencies, ranked.size)
-    if goal.trivial or limit == 0:
-        reason = "the clip already has the target class" if goal.trivial else "no frequencies to alter"
-        return conclude(ctx, goal, name, before, None, None, "frequencies", None, details={**details, "reason": reason})
+    if (trivial := attack.trivial()) is not None:
+        return trivial
+    if limit == 0:
+        return attack.failed("no frequencies to alter")
     bins, ladder = ranked[:limit], settings.mutations
-    allowed = snr_allows(settings, np.stack([snr_curve(ctx.spectrum, bins, m) for m in ladder]))
-    strongest = np.where(allowed.any(axis=0), len(ladder) - 1 - np.argmax(allowed[::-1], axis=0), -1)
+    snr = np.stack([snr_curve(ctx.spectrum, bins, m) for m in ladder])  # [steps, n]
+    allowed = np.ones_like(snr, dtype=bool) if settings.min_snr_db is None else snr >= settings.min_snr_db
+    # The strongest step the SNR floor allows at each n (steps run weakest to strongest), or -1.
+    strongest = np.array([np.flatnonzero(column)[-1] if column.any() else -1 for column in allowed.T])
     reached: dict[int, bool] = {}
 
     def evaluate(sizes: list[int]) -> None:
@@ -67,20 +69,24 @@ def frequency_attack(
         reached.update((n, False) for n in sizes if strongest[n - 1] < 0)
         if todo:
             signals = np.stack([_mutated(ctx.spectrum, bins[:n], ladder.steps[strongest[n - 1]]) for n in todo])
-            reached.update(zip(todo, goal.attempt(ctx, signals)))
+            reached.update(zip(todo, attack.goal.attempt(ctx, signals)))
 
-    n = first_size(Condition(evaluate, reached.__getitem__), 1, limit, settings.grid_ratio, settings.refine_points)
+    try:
+        n = first_size(Condition(evaluate, reached.__getitem__), 1, limit, settings.grid_ratio,
+                       settings.refine_points, settings.exact_below)
+    except QueryBudgetExceeded:
+        return attack.failed("the query budget ran out while searching n")
     if n is None:
-        return conclude(ctx, goal, name, before, None, None, "frequencies", None,
-                        details={**details, "reason": f"no flip within {limit} frequencies"})
-    steps = [i for i in range(len(ladder)) if allowed[i, n - 1]]
+        return attack.failed(f"no flip within {limit} frequencies")
+    steps = sorted((i for i in range(len(ladder)) if allowed[i, n - 1]),
+                   key=lambda i: (ladder.steps[i].strength, -snr[i, n - 1]))
     signals = np.stack([_mutated(ctx.spectrum, bins[:n], ladder.steps[i]) for i in steps])
-    weakest = steps[int(np.argmax(goal.attempt(ctx, signals)))]
-    return conclude(ctx, goal, name, before, signals[steps.index(weakest)], n, "frequencies",
-                    ladder.steps[weakest], bins[:n], details)
-
-
-Candidates = Literal["sufficient", "necessary", "ranking"]
+    try:
+        chosen = steps[int(np.argmax(attack.goal.attempt(ctx, signals)))]
+    except QueryBudgetExceeded:
+        chosen = strongest[n - 1]
+        attack.details["note"] = "the query budget ran out before the mutation was minimised"
+    return attack.conclude(Found(signals[steps.index(chosen)], n, ladder.steps[chosen], bins[:n]))
 
 
 def candidate_bins(causal: CausalResult, candidates: Candidates) -> np.ndarray:
@@ -89,8 +95,8 @@ def candidate_bins(causal: CausalResult, candidates: Candidates) -> np.ndarray:
     responsibility ranking (ties by magnitude)."""
     if candidates == "ranking":
         return causal.ranking
-    bins = causal.subsets.get(candidates)
-    return np.empty(0, dtype=np.int64) if bins is None else bins.bins
+    subset = causal.subsets.get(candidates)
+    return np.empty(0, dtype=np.int64) if subset is None else subset.bins
 
 
 class FourierAttack:
@@ -106,8 +112,12 @@ class FourierAttack:
         self.discovery = discovery or CausalDiscovery()
         self.candidates = candidates
 
+    @property
+    def key(self) -> str:
+        return strategy_key(self.name, self.settings, self.candidates, self.discovery)
+
     def run(self, ctx: Context) -> AttackResult:
         causal = ctx.result_of(self.discovery)
-        bins = candidate_bins(causal, self.candidates)
-        details = {"candidate_set": self.candidates, "discovery_queries": causal.queries}
-        return frequency_attack(ctx, bins, self.settings, self.name, details)
+        details: dict[str, Any] = {"candidate_set": self.candidates}
+        attack = Attack(ctx, self.name, "frequencies", self.settings, causal.queries, details)
+        return frequency_attack(attack, candidate_bins(causal, self.candidates))

@@ -1,23 +1,23 @@
-"""What every attack shares: its settings, its goal (untargeted or targeted, optionally surviving a
-16-bit wav), the SNR constraint, and how a finished attempt becomes an AttackResult.
+"""What every attack shares: its settings, its goal, the SNR constraint, and how an outcome becomes a record.
 
-As in TextAttack, the goal and the constraint live apart from the search and the transformation, so
-the causal attacks and the baselines are compared under exactly the same rules (DESIGN "Fair
-comparison": one mutation ladder, one frequency budget, one minimum SNR).
+As in TextAttack, the goal (untargeted or targeted, optionally judged as a 16-bit wav) and the
+constraint (minimum SNR) live apart from the search and the transformation, and are applied in one
+place, `Goal.attempt`, so causal attacks and baselines are compared under exactly the same rules
+(DESIGN "Fair comparison": one mutation ladder, one frequency budget, one minimum SNR).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, field_validator
 
-from ..errors import InvalidInputError
+from ..errors import InvalidInputError, QueryBudgetExceeded
 from ..mutations import Ladder, Mutation, to_spec
 from ..mutations.ladder import DEFAULT_LADDER
-from ..results import AttackResult, measure, pcm16
+from ..results import AttackResult, measure, pcm16, snr_db
 from .base import Context
 
 
@@ -32,16 +32,22 @@ class AttackSettings(BaseModel):
     )
     max_frequencies: int = Field(1000, ge=1, description="most Fourier bins an attack may alter (paper: 1000)")
     min_snr_db: float | None = Field(None, description="no change may go below this SNR in dB")
-    target: str | int | None = Field(None, description="flip to this class (name or index) instead of any other")
+    target: StrictStr | StrictInt | None = Field(None, description="flip to this class (name or index)")
     pcm16_robust: bool = Field(False, description="only count flips that survive writing a 16-bit wav")
     grid_ratio: float = Field(2.0, gt=1, le=16, description="ratio between probed sizes when searching n")
     refine_points: int = Field(3, ge=1, le=64, description="sizes probed per refinement round")
+    exact_below: int = Field(
+        64, ge=0, le=4096,
+        description="once the bracket around the first success spans this many sizes or fewer, probe them all "
+        "in one batch, so the smallest n in it is found even if success is not monotone in n",
+    )
 
     @field_validator("ladder")
     @classmethod
     def _ladder_is_valid(cls, value: list[Any]) -> list[Any]:
         try:
-            Ladder.from_specs(value)
+            for mutation in Ladder.from_specs(value):
+                to_spec(mutation)
         except InvalidInputError as exc:
             raise ValueError(str(exc)) from None
         return value
@@ -53,11 +59,13 @@ class AttackSettings(BaseModel):
 
 @dataclass(frozen=True)
 class Goal:
-    """When an attempt counts as a success, and what the model is shown to judge it."""
+    """When an attempt counts: the class changes (or becomes `target`) and the change keeps at least
+    `min_snr_db`, both judged on what the model would read: the 16-bit wav when `pcm16` is set."""
 
     original: int
     target: int | None
     pcm16: bool
+    min_snr_db: float | None
     sample_rate: int
 
     @classmethod
@@ -69,57 +77,100 @@ class Goal:
             target = ctx.labels.index(target)
         elif target is not None and not 0 <= target < len(ctx.labels):
             raise InvalidInputError(f"attack target index {target} is outside 0..{len(ctx.labels) - 1}")
-        return cls(ctx.label, target, settings.pcm16_robust, ctx.spectrum.sample_rate)
-
-    def reached(self, labels: np.ndarray) -> np.ndarray:
-        labels = np.asarray(labels)
-        return labels == self.target if self.target is not None else labels != self.original
-
-    def attempt(self, ctx: Context, signals: np.ndarray) -> np.ndarray:
-        """Classify candidate signals (as 16-bit wavs when pcm16) in one batch; which reached the goal."""
-        shown = pcm16(signals, self.sample_rate) if self.pcm16 else signals
-        return self.reached(ctx.oracle.classify(shown).labels)
+        return cls(ctx.label, target, settings.pcm16_robust, settings.min_snr_db, ctx.spectrum.sample_rate)
 
     @property
     def trivial(self) -> bool:
         """A targeted attack at the class the clip already has."""
         return self.target == self.original
 
+    def reached(self, labels: np.ndarray) -> np.ndarray:
+        labels = np.asarray(labels)
+        return labels == self.target if self.target is not None else labels != self.original
 
-def snr_allows(settings: AttackSettings, snr: np.ndarray) -> np.ndarray:
-    """Which SNRs (dB) the minimum-SNR constraint admits."""
-    snr = np.asarray(snr, dtype=float)
-    return np.ones(snr.shape, dtype=bool) if settings.min_snr_db is None else snr >= settings.min_snr_db
+    def shown(self, signals: np.ndarray) -> np.ndarray:
+        """What the model is shown for candidate signals: 16-bit wavs when pcm16, else the floats."""
+        return pcm16(signals, self.sample_rate) if self.pcm16 else np.asarray(signals, dtype=np.float32)
+
+    def snr_ok(self, original: np.ndarray, signals: np.ndarray) -> np.ndarray:
+        if self.min_snr_db is None:
+            return np.ones(len(signals), dtype=bool)
+        return np.array([snr_db(original, s) >= self.min_snr_db for s in signals])
+
+    def attempt(self, ctx: Context, signals: np.ndarray) -> np.ndarray:
+        """Which candidates succeed: classified in one batch, SNR measured on what the model saw."""
+        shown = self.shown(signals)
+        allowed = self.snr_ok(ctx.spectrum.signal, shown)
+        reached = np.zeros(len(shown), dtype=bool)
+        if allowed.any():
+            reached[allowed] = self.reached(ctx.oracle.classify(shown[allowed]).labels)
+        return reached
 
 
-def conclude(
-    ctx: Context, goal: Goal, name: str, queries_before: int, adversarial: np.ndarray | None,
-    changed: int | None, unit: str, mutation: Mutation | None, bins: np.ndarray | None = None,
-    details: dict[str, Any] | None = None,
-) -> AttackResult:
-    """Turn an attack's outcome into a record: the model's answer on the exact float32 signal (already
-    16-bit quantised when the goal demands it), the perturbation metrics, and whether the flip survives
-    a 16-bit wav (one more query, unless the goal already demanded it)."""
-    details = dict(details or {})
-    if goal.target is not None:
-        details["target"] = ctx.labels[goal.target]
-    before = {"label_before": ctx.labels[ctx.label], "score_before": ctx.score}
-    if adversarial is None:
+@dataclass(frozen=True)
+class Found:
+    """An attack's answer: the signal, how much was changed, and with what."""
+
+    signal: np.ndarray
+    changed: int | None
+    mutation: Mutation | None = None
+    bins: np.ndarray | None = None
+
+
+@dataclass
+class Attack:
+    """One strategy's run on one clip: its goal, where its query count starts, and its notes."""
+
+    ctx: Context
+    name: str
+    unit: str
+    settings: AttackSettings
+    prior_queries: int = 0
+    details: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.goal = Goal.of(self.ctx, self.settings)
+        self.before = self.ctx.oracle.queries
+        if self.goal.target is not None:
+            self.details["target"] = self.ctx.labels[self.goal.target]
+
+    def failed(self, reason: str) -> AttackResult:
+        self.details["reason"] = reason
+        return self._record(None, False)
+
+    def trivial(self) -> AttackResult | None:
+        """The failure record of a targeted attack at the clip's own class, else None."""
+        return self.failed("the clip already has the target class") if self.goal.trivial else None
+
+    def conclude(self, found: Found) -> AttackResult:
+        """The record of a found signal: the model's answer on exactly it (16-bit quantised when the
+        goal demands it), the change's metrics, and whether the flip survives a 16-bit wav."""
+        signal = self.goal.shown(found.signal[None])[0]
+        try:
+            labels, scores = self.ctx.oracle.classify(signal[None])
+        except QueryBudgetExceeded:
+            return self.failed("budget ran out before the result could be checked")
+        success = bool(self.goal.reached(labels)[0] and self.goal.snr_ok(self.ctx.spectrum.signal, signal[None])[0])
+        if not success:
+            return self.failed("the found signal did not reach the goal")
+        survives: bool | None = True
+        if not self.goal.pcm16:
+            try:
+                survives = bool(self.goal.reached(self.ctx.oracle.classify(pcm16(signal, self.goal.sample_rate)).labels)[0])
+            except QueryBudgetExceeded:
+                survives = None
+        return self._record(found, True, signal, self.ctx.labels[int(labels[0])], float(scores[0, labels[0]]), survives)
+
+    def _record(
+        self, found: Found | None, success: bool, signal: np.ndarray | None = None, label_after: str | None = None,
+        score_after: float | None = None, survives: bool | None = None,
+    ) -> AttackResult:
+        metrics = measure(self.ctx.spectrum.signal, signal) if signal is not None else dict.fromkeys(("snr_db", "l2", "linf"))
         return AttackResult(
-            name, False, ctx.oracle.queries - queries_before, None, unit, None, None, None, None, **before,
-            label_after=None, score_after=None, survives_pcm16=None, bins=[], details=details,
+            strategy=self.name, success=success, queries=self.ctx.oracle.queries - self.before,
+            prior_queries=self.prior_queries, changed=found.changed if found else None, unit=self.unit,
+            mutation=to_spec(found.mutation) if found and found.mutation is not None else None, **metrics,
+            label_before=self.ctx.labels[self.ctx.label], score_before=self.ctx.score, label_after=label_after,
+            score_after=score_after, survives_pcm16=survives, adversarial=signal,
+            bins=[] if found is None or found.bins is None else [int(b) for b in found.bins], details=self.details,
         )
-    adversarial = np.asarray(adversarial, dtype=np.float32)
-    if goal.pcm16:
-        adversarial = pcm16(adversarial, goal.sample_rate)[0]
-    labels, scores = ctx.oracle.classify(adversarial[None])
-    success = bool(goal.reached(labels)[0])
-    survives = None
-    if success:
-        survives = True if goal.pcm16 else bool(goal.reached(ctx.oracle.classify(pcm16(adversarial, goal.sample_rate)).labels)[0])
-    return AttackResult(
-        name, success, ctx.oracle.queries - queries_before, changed, unit,
-        None if mutation is None else to_spec(mutation), **measure(ctx.spectrum.signal, adversarial), **before,
-        label_after=ctx.labels[int(labels[0])], score_after=float(scores[0, labels[0]]), survives_pcm16=survives,
-        adversarial=adversarial if success else None, bins=[] if bins is None else [int(b) for b in bins], details=details,
-    )

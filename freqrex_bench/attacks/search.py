@@ -39,11 +39,15 @@ def _interior(lo: int, hi: int, points: int) -> list[int]:
     return sorted({int(k) for k in np.round(np.linspace(lo, hi, points + 2)[1:-1])} - {lo, hi})
 
 
-def first_size(condition: Condition, start: int, limit: int, ratio: float, points: int) -> int | None:
+def first_size(
+    condition: Condition, start: int, limit: int, ratio: float, points: int, exact_below: int = 0
+) -> int | None:
     """The first k in [start, limit] found with holds(k), and stable() on k+1..k+chain (capped at limit).
 
-    This is the smallest such k when holds() is monotone; otherwise it is the first transition the
-    bracketing finds: an island where holds() is briefly true between two failing grid sizes is skipped.
+    This is the smallest such k when holds() is monotone. Otherwise it is the first transition the
+    bracketing finds, unless the bracket spans at most `exact_below` sizes: then all of them are probed
+    in one batch and the smallest that holds is taken. An island where holds() is briefly true below a
+    failing grid size is never seen.
     """
     if start > limit:
         return None
@@ -58,9 +62,13 @@ def first_size(condition: Condition, start: int, limit: int, ratio: float, point
             return None
         lo = max((g for g in above if g < hi), default=lo)
         while hi - lo > 1:
-            inner = _interior(lo, hi, points)
+            scan = hi - lo - 1 <= exact_below
+            inner = list(range(lo + 1, hi)) if scan else _interior(lo, hi, points)
             condition.evaluate(inner)
             first = next((k for k in inner if condition.holds(k)), None)
+            if scan:
+                hi = first if first is not None else hi
+                break
             if first is not None:
                 lo, hi = max((k for k in inner if k < first), default=lo), first
             else:

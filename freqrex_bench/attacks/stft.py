@@ -5,7 +5,8 @@ For each frame size w (256, 512, 1024 by default; hop w/2 as scipy.signal.stft's
 Fourier bins Algorithm 2 changed to their nearest STFT bins F', order frames by the summed magnitude
 of F', and find the smallest m such that mutating F' in the top m frames reaches the goal (m probed in
 batches). The next frame size is tried only if this one failed, unless `all_frame_sizes` is set.
-If Algorithm 2 did not succeed, the sufficient bins and the ladder's strongest mutation are used.
+If Algorithm 2 did not succeed, its candidate bins and the ladder's strongest mutation are used.
+The record's `prior_queries` counts what the Fourier attack and causal discovery spent before it.
 """
 
 from __future__ import annotations
@@ -14,21 +15,22 @@ from typing import Any
 
 import numpy as np
 
+from ..errors import QueryBudgetExceeded
 from ..mutations import Mutation, from_spec
 from ..results import AttackResult, snr_db
 from ..spectrum import STFTView
 from ..validation import whole_number
-from .base import Context
-from .fourier import FourierAttack
-from .goal import AttackSettings, Goal, conclude, snr_allows
+from .base import Context, strategy_key
+from .fourier import FourierAttack, candidate_bins
+from .goal import Attack, AttackSettings, Found
 from .search import Condition, first_size
 
 
 def _frame_attack(
-    ctx: Context, goal: Goal, settings: AttackSettings, view: STFTView, bins: np.ndarray, mutation: Mutation,
-    max_frames: int | None,
-) -> tuple[int | None, np.ndarray | None, dict[str, Any]]:
+    attack: Attack, view: STFTView, bins: np.ndarray, mutation: Mutation, max_frames: int | None
+) -> tuple[Found | None, dict[str, Any]]:
     """Smallest number of loudest frames whose F' cells, mutated, reach the goal at one frame size."""
+    ctx, settings = attack.ctx, attack.settings
     cells = np.unique(view.nearest_bins(ctx.spectrum.hz[bins]))
     order = np.argsort(-np.abs(view.cells[cells]).sum(axis=0), kind="stable")
     limit = order.size if max_frames is None else min(max_frames, order.size)
@@ -36,26 +38,26 @@ def _frame_attack(
     signals: dict[int, np.ndarray] = {}
     reached: dict[int, bool] = {}
 
-    def signal_for(m: int) -> np.ndarray:
-        edited = view.cells.copy()
-        frames = order[:m]
-        edited[np.ix_(cells, frames)] = mutated[:, frames]
-        return view.synthesize(edited)
-
     def evaluate(sizes: list[int]) -> None:
         todo = [m for m in sizes if m not in reached]
         for m in todo:
-            signals[m] = signal_for(m)
-        ok = [m for m in todo if snr_allows(settings, snr_db(ctx.spectrum.signal, signals[m]))]
-        reached.update((m, False) for m in todo if m not in ok)
-        if ok:
-            reached.update(zip(ok, goal.attempt(ctx, np.stack([signals[m] for m in ok]))))
+            edited = view.cells.copy()
+            edited[np.ix_(cells, order[:m])] = mutated[:, order[:m]]
+            signals[m] = view.synthesize(edited)
+        if todo:
+            reached.update(zip(todo, attack.goal.attempt(ctx, np.stack([signals[m] for m in todo]))))
 
-    found = first_size(Condition(evaluate, reached.__getitem__), 1, limit, settings.grid_ratio, settings.refine_points)
-    report = {"success": found is not None, "frames": found, "of_frames": int(order.size), "stft_bins": int(cells.size)}
-    if found is not None:
-        report["snr_db"] = snr_db(ctx.spectrum.signal, signals[found])
-    return found, None if found is None else signals[found], report
+    report: dict[str, Any] = {"of_frames": int(order.size), "stft_bins": int(cells.size)}
+    try:
+        frames = first_size(Condition(evaluate, reached.__getitem__), 1, limit, settings.grid_ratio,
+                            settings.refine_points, settings.exact_below)
+    except QueryBudgetExceeded:
+        frames, report["reason"] = None, "the query budget ran out"
+    report.update(success=frames is not None, frames=frames)
+    if frames is None:
+        return None, report
+    report["snr_db"] = snr_db(ctx.spectrum.signal, signals[frames])
+    return Found(signals[frames], frames, mutation, bins), report
 
 
 class STFTAttack:
@@ -77,36 +79,44 @@ class STFTAttack:
         self.max_frames = None if max_frames is None else whole_number(max_frames, "max_frames")
         self.all_frame_sizes = all_frame_sizes
 
-    def _start(self, ctx: Context) -> tuple[np.ndarray, Mutation, bool]:
-        """The bins and mutation to transfer: Algorithm 2's if it succeeded, else sufficient + strongest."""
+    @property
+    def key(self) -> str:
+        return strategy_key(self.name, self.settings, self.fourier, self.frame_sizes, self.max_frames,
+                            self.all_frame_sizes)
+
+    def _start(self, ctx: Context) -> tuple[np.ndarray, Mutation, bool, int]:
+        """Bins and mutation to transfer (Algorithm 2's if it succeeded, else its candidates and the
+        strongest mutation), whether they came from a success, and the queries spent getting them."""
         fourier = ctx.result_of(self.fourier)
+        prior = fourier.queries + fourier.prior_queries
         if fourier.success:
-            return np.asarray(fourier.bins), from_spec(fourier.mutation), True
-        sufficient = ctx.result_of(self.fourier.discovery).sufficient
-        bins = np.empty(0, dtype=np.int64) if sufficient is None else sufficient[: self.settings.max_frequencies]
-        return bins, self.settings.mutations.strongest, False
+            return np.asarray(fourier.bins, dtype=np.int64), from_spec(fourier.mutation), True, prior
+        candidates = candidate_bins(ctx.result_of(self.fourier.discovery), self.fourier.candidates)
+        return candidates[: self.settings.max_frequencies], self.settings.mutations.strongest, False, prior
 
     def run(self, ctx: Context) -> AttackResult:
-        bins, mutation, from_fourier = self._start(ctx)
-        goal, before = Goal.of(ctx, self.settings), ctx.oracle.queries
-        details: dict[str, Any] = {"from_fourier": from_fourier, "frame_sizes": {}}
-        if goal.trivial or bins.size == 0:
-            details["reason"] = "the clip already has the target class" if goal.trivial else "no frequencies to alter"
-            return conclude(ctx, goal, self.name, before, None, None, "frames", None, details=details)
-        best: tuple[int, np.ndarray, int] | None = None
+        bins, mutation, from_fourier, prior = self._start(ctx)
+        per_size: dict[int, dict[str, Any]] = {}
+        attack = Attack(ctx, self.name, "frames", self.settings, prior,
+                        {"from_fourier": from_fourier, "frame_sizes": per_size})
+        if (trivial := attack.trivial()) is not None:
+            return trivial
+        if bins.size == 0:
+            return attack.failed("no frequencies to alter")
+        first_success: tuple[Found, int] | None = None
         for size in self.frame_sizes:
             if size > ctx.spectrum.n_samples:
-                details["frame_sizes"][size] = {"success": False, "reason": "frame longer than the clip"}
+                per_size[size] = {"success": False, "reason": "frame longer than the clip"}
                 continue
             start = ctx.oracle.queries
-            view = ctx.spectrum.stft(size, hop=size // 2)
-            frames, signal, report = _frame_attack(ctx, goal, self.settings, view, bins, mutation, self.max_frames)
-            details["frame_sizes"][size] = {**report, "queries": ctx.oracle.queries - start}
-            if signal is not None and best is None:
-                best = (frames, signal, size)
-            if best is not None and not self.all_frame_sizes:
+            found, per_size[size] = _frame_attack(attack, ctx.spectrum.stft(size, hop=size // 2), bins, mutation,
+                                                  self.max_frames)
+            per_size[size]["queries"] = ctx.oracle.queries - start
+            if found is not None and first_success is None:
+                first_success = (found, size)
+            if first_success is not None and not self.all_frame_sizes:
                 break
-        if best is None:
-            return conclude(ctx, goal, self.name, before, None, None, "frames", mutation, details=details)
-        details["frame_size"] = best[2]
-        return conclude(ctx, goal, self.name, before, best[1], best[0], "frames", mutation, bins, details)
+        if first_success is None:
+            return attack.failed("no frame size flipped the class")
+        attack.details["frame_size"] = first_success[1]
+        return attack.conclude(first_success[0])

@@ -9,6 +9,7 @@ the identity with strength 0), Delay |seconds|, Compose the sum of its parts.
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
@@ -147,6 +148,6 @@ def to_spec(mutation: Mutation) -> Any:
 
 
 def _number(kind: str, value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
         raise InvalidInputError(f"{kind} needs a number, got {value!r}")
     return float(value)

@@ -40,8 +40,10 @@ class Ladder:
         return len(self.steps)
 
 
-# Removal plus moderate scales: subtle edits, not loud boosted tones (DESIGN.md "Fair comparison").
-DEFAULT_LADDER: tuple[dict[str, float], ...] = tuple({"amplitude": s} for s in (0.0, 0.25, 0.5, 0.75, 1.5, 2.0))
+# Removal plus moderate attenuations: subtle edits, not loud boosted tones (DESIGN.md "Fair comparison").
+# Attenuations keep strength (|log scale|) in step with the size of the change (|1 - scale|); a boost
+# x2 would rank weaker than x0.25 while changing as much as removal.
+DEFAULT_LADDER: tuple[dict[str, float], ...] = tuple({"amplitude": s} for s in (0.0, 0.25, 0.5, 0.75, 0.9))
 
 
 def default_ladder() -> Ladder:
