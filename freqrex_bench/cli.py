@@ -1,8 +1,9 @@
-"""The `freqrex-bench` command.
+"""The `freqrex-bench` command: run | report | compare | validate | explain.
 
-Exit codes: 0 success; 1 the work could not finish (the model raised or returned unusable scores, or
-the query budget was too small to classify the clip); 2 invalid input
-(bad arguments, settings, files). Errors are one line on stderr, never a traceback.
+Exit codes: 0 success (every check holds); 1 a check failed, robustness regressed, or the work could
+not finish (the model raised or returned unusable scores); 2 invalid input (bad arguments, suite,
+settings, files); 130 interrupted (finished results are kept; run again to resume). Errors are one
+line on stderr, never a traceback.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from .attacks.causal import CausalDiscovery, CausalResult
 from .attacks.settings import CausalSettings
 from .errors import FreqrexError, InvalidInputError
 
-EXIT_OK, EXIT_MODEL_FAILED, EXIT_INVALID = 0, 1, 2
+EXIT_OK, EXIT_FAILED, EXIT_INVALID, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 
 def _setting(text: str) -> tuple[str, str]:
@@ -49,6 +50,38 @@ def _parser() -> argparse.ArgumentParser:
         help=f"a discovery setting, repeatable; one of: {', '.join(CausalSettings.model_fields)}",
     )
     explain.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    run = commands.add_parser("run", help="run a suite: explanations, attacks, report, checks",
+                              description="Run (or resume) a suite and write results.jsonl, summary.json, "
+                              "report.html and adversarial/ into its run folder.")
+    run.add_argument("suite", type=Path, help="a suite YAML file (see docs/suite.md)")
+    run.add_argument("--out", type=Path, help="run folder (default: the suite's `output`, else runs/<name>)")
+    run.add_argument("--fresh", action="store_true", help="discard an earlier run in the folder instead of resuming it")
+    run.add_argument("--retry-errors", action="store_true", help="re-run work that ended in an error last time")
+    run.add_argument("--junit", type=Path, help="also write the checks as JUnit XML to this file")
+    run.add_argument("--quiet", action="store_true", help="no progress bar or cost estimate")
+
+    report = commands.add_parser("report", help="re-render report.html and summary.json of a run folder",
+                                 description="Re-render a run's report and summary from its results, without "
+                                 "running any model; exits 1 if the suite's checks fail.")
+    report.add_argument("run_dir", type=Path, help="a run folder written by `freqrex-bench run`")
+    report.add_argument("--junit", type=Path, help="also write the checks as JUnit XML to this file")
+
+    compare = commands.add_parser("compare", help="fail when robustness regressed between two runs",
+                                  description="Compare two runs' summaries per target and strategy: exit 1 if an "
+                                  "attack's success rate rose, or the SNR it needs fell, beyond the tolerances.")
+    compare.add_argument("base_run", type=Path, help="the reference run folder (or its summary.json)")
+    compare.add_argument("new_run", type=Path, help="the run folder to judge (or its summary.json)")
+    compare.add_argument("--tolerance", type=float, default=0.05,
+                         help="largest allowed rise of a success rate, absolute (default 0.05)")
+    compare.add_argument("--snr-tolerance", type=float, default=1.0,
+                         help="largest allowed fall of the median SNR attacks need, dB (default 1.0)")
+    compare.add_argument("--junit", type=Path, help="also write the comparison as JUnit XML to this file")
+
+    validate = commands.add_parser("validate", help="check a suite file without running anything",
+                                   description="Validate a suite: its keys and values, and that its model "
+                                   "files and clips exist.")
+    validate.add_argument("suite", type=Path, help="a suite YAML file")
     return parser
 
 
@@ -104,13 +137,96 @@ def _number(value: str) -> int | float | str:
     return value
 
 
+def _run(args: argparse.Namespace) -> int:
+    from .runner import run_suite
+    from .suite import load_suite
+
+    suite = load_suite(args.suite)
+    outcome = run_suite(suite, args.out, fresh=args.fresh, retry_errors=args.retry_errors, progress=not args.quiet,
+                        log=(lambda line: None) if args.quiet else None)
+    return _conclude(suite.name, outcome.folder.root, outcome.checks, outcome.errors, args.junit,
+                     f"{outcome.new_records} new result(s), {len(outcome.records)} in all")
+
+
+def _report(args: argparse.Namespace) -> int:
+    from .reports import read_run, write_report
+
+    folder, suite, records = read_run(args.run_dir)
+    _, checks = write_report(folder, suite, records)
+    errors = [f"{r['target']} {r['clip']} {r['strategy']}: {r['error']}" for r in records if not r["ok"]]
+    return _conclude(suite.name, folder.root, checks, errors, args.junit, f"{len(records)} result(s)")
+
+
+def _conclude(name: str, root: Path, checks: list, errors: list[str], junit: Path | None, what: str) -> int:
+    from .checks import junit_xml
+
+    for check in checks:
+        print(check.message)
+    if errors:
+        print(f"{len(errors)} piece(s) of work ended in an error (listed in the report); first: {errors[0]}")
+    if junit is not None:
+        junit.write_text(junit_xml(name, checks, errors), encoding="utf-8")
+    failed = sum(not c.passed for c in checks)
+    print(f"{what}; report: {root / 'report.html'}; checks: {len(checks) - failed} passed, {failed} failed")
+    return EXIT_FAILED if failed else EXIT_OK
+
+
+def _compare(args: argparse.Namespace) -> int:
+    import json
+
+    from .checks import compare, junit_xml
+
+    def summary_of(path: Path) -> dict:
+        file = path / "summary.json" if path.is_dir() else path
+        if not file.is_file():
+            raise InvalidInputError(f"{path}: no summary.json (expected a run folder or a summary.json file)")
+        try:
+            return json.loads(file.read_text(encoding="utf-8"))
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise InvalidInputError(f"{file} is not a freqrex-bench summary: {exc}") from None
+
+    for value, name in ((args.tolerance, "--tolerance"), (args.snr_tolerance, "--snr-tolerance")):
+        if not value >= 0:
+            raise InvalidInputError(f"{name} must be >= 0, got {value}")
+    outcomes = compare(summary_of(args.base_run), summary_of(args.new_run), args.tolerance, args.snr_tolerance)
+    for outcome in outcomes:
+        print(outcome.message)
+    if args.junit is not None:
+        args.junit.write_text(junit_xml("compare", outcomes, []), encoding="utf-8")
+    regressed = sum(not o.passed for o in outcomes)
+    print(f"{len(outcomes)} comparison(s), {regressed} regressed")
+    return EXIT_FAILED if regressed else EXIT_OK
+
+
+def _validate(args: argparse.Namespace) -> int:
+    from .build import model_path
+    from .data import find_clips
+    from .suite import load_suite
+
+    suite = load_suite(args.suite)
+    for spec in suite.targets:
+        model_path(spec, suite.base)
+    clips = find_clips(suite.data, suite.base, suite.seed)
+    print(f"{args.suite}: valid; {len(suite.targets)} target(s), {len(clips)} clip(s), "
+          f"strategies: {', '.join(s.name for s in suite.strategies)}; {len(suite.checks)} check(s); "
+          f"run folder {suite.output_folder}")
+    return EXIT_OK
+
+
+COMMANDS = {"explain": _explain, "run": _run, "report": _report, "compare": _compare, "validate": _validate}
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
-        return _explain(args)
+        return COMMANDS[args.command](args)
     except FreqrexError as exc:
         print(f"freqrex-bench: error: {exc}", file=sys.stderr)
-        return EXIT_INVALID if isinstance(exc, InvalidInputError) else EXIT_MODEL_FAILED
+        return EXIT_INVALID if isinstance(exc, InvalidInputError) else EXIT_FAILED
+    except KeyboardInterrupt:
+        print("freqrex-bench: interrupted; finished results are kept: run the same command again to resume",
+              file=sys.stderr)
+        return EXIT_INTERRUPTED
 
 
 if __name__ == "__main__":

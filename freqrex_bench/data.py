@@ -1,9 +1,16 @@
-"""Clips in: reading audio files, checking a clip is usable, downmixing and resampling to a model's rate."""
+"""Clips in: finding a suite's clips and labels, reading audio files, checking a clip is usable,
+downmixing and resampling to a model's rate."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from pathlib import Path
+import csv
+import math
+import os
+import re
+from collections import Counter
+from dataclasses import dataclass, replace
+from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING
 
 import numpy as np
 import soundfile
@@ -12,9 +19,15 @@ import soxr
 from . import validation
 from .errors import InvalidInputError
 
+if TYPE_CHECKING:
+    from .suite import DataSpec
+
 # Peak below which a clip is treated as silence (about -140 dBFS: below 24-bit PCM resolution).
 SILENCE_PEAK = 1e-7
 MAX_CHANNELS = 16
+AUDIO_SUFFIXES = (".wav", ".flac", ".ogg", ".mp3")
+_SUFFIX_NAMES = ", ".join(suffix[1:] for suffix in AUDIO_SUFFIXES)
+_GLOB_MAGIC = re.compile(r"[*?[]")
 
 
 @dataclass(frozen=True)
@@ -113,3 +126,212 @@ def prepare_clip(
     if x.size < 2:
         raise InvalidInputError(f"clip has {x.size} sample at {target_rate} Hz; need at least 2")
     return Clip(np.ascontiguousarray(x), target_rate, rate, channels)
+
+
+@dataclass(frozen=True)
+class ClipRef:
+    """One clip a suite will run: a stable id, where it is, and its ground-truth label (or None)."""
+
+    id: str  # posix path relative to the suite folder when inside it, else the absolute posix path; unique
+    path: Path  # absolute (symlinks kept as written, not resolved)
+    label: str | None  # after label_map
+
+
+def find_clips(spec: DataSpec, base: str | Path, seed: int) -> list[ClipRef]:
+    """The clips a suite's `data:` section names, sorted by id, labelled, and cut to max_clips.
+
+    Entries of spec.paths are tried literally first (a file, or a folder searched recursively for
+    AUDIO_SUFFIXES, any case, without entering symlinked folders), else as glob patterns (`**` allowed;
+    as with pathlib, `**` does not enter symlinked folders; matched folders are searched like folders).
+    Relative paths start at `base`. The same file reached twice (or through a symlink) is kept once.
+    """
+    base = _absolute(base)
+    found = [path for i, entry in enumerate(spec.paths) for path in _expand(entry, base, f"data.paths[{i}]")]
+    if not found:
+        raise InvalidInputError(f"data.paths matched no audio files ({_SUFFIX_NAMES}); give at least one clip")
+    clips = _unique({_clip_id(path, base): path for path in found})
+    labels = _labels(spec, base, clips)
+    refs = [ClipRef(i, path, _renamed(labels[i], spec.label_map)) for i, path in clips.items()]
+    return _sample(refs, spec.max_clips, spec.sample, seed)
+
+
+def read_clip(ref: ClipRef, sample_rate: int, duration: float | None) -> Clip:
+    """Load, downmix and resample a clip (prepare_clip), then crop or zero-pad its end to `duration` seconds."""
+    try:
+        clip = prepare_clip(ref.path, None, sample_rate)
+    except InvalidInputError as exc:
+        raise InvalidInputError(f"clip {ref.id!r}: {exc}") from exc
+    if duration is None:
+        return clip
+    return replace(clip, signal=_fit(clip.signal, duration, clip.sample_rate, ref.id))
+
+
+def _absolute(path: str | Path) -> Path:
+    """An absolute, lexically normalised path; symlinks are kept so ids and parent labels read as written."""
+    return Path(os.path.abspath(path))
+
+
+def _is_audio(path: Path) -> bool:
+    return path.suffix.lower() in AUDIO_SUFFIXES
+
+
+def _expand(entry: str, base: Path, where: str) -> list[Path]:
+    """The audio files one data.paths entry names; an error if it names none."""
+    path = _absolute(base / entry)
+    if path.is_file() and not _is_audio(path):
+        raise InvalidInputError(f"{where}: {entry!r} is not an audio file; expected a suffix in {_SUFFIX_NAMES}")
+    if path.is_file():
+        return [path]
+    if path.is_dir():
+        found = _walk(path)
+    elif _GLOB_MAGIC.search(entry):
+        found = _glob(entry, base, where)
+    else:
+        raise InvalidInputError(f"{where}: {entry!r} does not exist (looked for {path})")
+    if not found:
+        raise InvalidInputError(f"{where}: {entry!r} matched no audio files ({_SUFFIX_NAMES})")
+    return found
+
+
+def _walk(folder: Path) -> list[Path]:
+    """Audio files anywhere under `folder`; symlinked sub-folders are not entered, so links cannot loop."""
+    return [
+        Path(parent, name)
+        for parent, _, names in os.walk(folder, followlinks=False)
+        for name in names
+        if _is_audio(Path(name)) and os.path.isfile(os.path.join(parent, name))
+    ]
+
+
+def _glob(pattern: str, base: Path, where: str) -> list[Path]:
+    """Audio files a glob pattern matches: pathlib globbing from the pattern's literal leading folders."""
+    parts = Path(pattern).parts
+    first = next(i for i, part in enumerate(parts) if _GLOB_MAGIC.search(part))
+    root = _absolute(base.joinpath(*parts[:first]))
+    try:
+        matches = sorted(root.glob("/".join(parts[first:])))
+    except ValueError as exc:
+        raise InvalidInputError(f"{where}: {pattern!r} is not a valid glob pattern: {exc}") from None
+    found: list[Path] = []
+    for match in map(_absolute, matches):
+        if match.is_dir():
+            found += _walk(match)
+        elif match.is_file() and _is_audio(match):
+            found.append(match)
+    return found
+
+
+def _clip_id(path: Path, base: Path) -> str:
+    """The path relative to `base` in posix form when inside it, else the absolute posix path."""
+    return path.relative_to(base).as_posix() if path.is_relative_to(base) else path.as_posix()
+
+
+def _unique(clips: dict[str, Path]) -> dict[str, Path]:
+    """Clips sorted by id, one per real file: symlinked aliases collapse to the smallest id."""
+    by_file: dict[str, str] = {}
+    for clip_id in sorted(clips):
+        by_file.setdefault(os.path.realpath(clips[clip_id]), clip_id)
+    return {clip_id: clips[clip_id] for clip_id in sorted(by_file.values())}
+
+
+def _labels(spec: DataSpec, base: Path, clips: dict[str, Path]) -> dict[str, str | None]:
+    """Ground truth per clip id from labels_csv (which wins), the parent folder, the name prefix, or none."""
+    if spec.labels_csv is not None:
+        return _csv_labels(_absolute(base / spec.labels_csv), clips)
+    if spec.labels == "none":
+        return dict.fromkeys(clips)
+    return {clip_id: _name_label(clip_id, path, spec.labels) for clip_id, path in clips.items()}
+
+
+def _name_label(clip_id: str, path: Path, kind: str) -> str:
+    """The parent folder's name, or the file stem up to its first '_' (the whole stem if it has none)."""
+    label = path.parent.name if kind == "parent" else path.stem.split("_", 1)[0]
+    if not label:
+        raise InvalidInputError(f"clip {clip_id!r}: its {kind} label is empty; expected a non-empty {kind}")
+    return label
+
+
+def _csv_labels(path: Path, clips: dict[str, Path]) -> dict[str, str]:
+    """Labels from a CSV whose `file` is a clip id (preferred) or a bare file name shared by no other clip."""
+    rows = _read_label_csv(path)
+    names = Counter(clip.name for clip in clips.values())
+    labels = {}
+    for clip_id, clip in clips.items():
+        if clip_id not in rows and clip.name in rows and names[clip.name] > 1:
+            raise InvalidInputError(
+                f"data.labels_csv: row {clip.name!r} is ambiguous: {names[clip.name]} clips have that file name "
+                f"(one is {clip_id!r}); write the clip's path relative to the suite folder instead"
+            )
+        label = rows.get(clip_id, rows.get(clip.name))
+        if label is None:
+            raise InvalidInputError(
+                f"data.labels_csv: {path.name} has no row for clip {clip_id!r}; "
+                f"expected a row whose file is {clip_id!r} or {clip.name!r}"
+            )
+        labels[clip_id] = label
+    return labels
+
+
+def _read_label_csv(path: Path) -> dict[str, str]:
+    """`file` -> `label` from a UTF-8 CSV (a BOM is allowed); files are posix paths or bare file names."""
+    if not path.is_file():
+        raise InvalidInputError(f"data.labels_csv: {path} not found; expected a CSV with columns 'file' and 'label'")
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as handle:
+            reader = csv.DictReader(handle, skipinitialspace=True)
+            missing = [column for column in ("file", "label") if column not in (reader.fieldnames or [])]
+            if missing:
+                raise InvalidInputError(
+                    f"data.labels_csv: {path.name} lacks column(s) {missing}; expected a header with 'file' and "
+                    f"'label', found {reader.fieldnames or []}"
+                )
+            rows: dict[str, tuple[str, int]] = {}
+            for row in reader:
+                _add_row(rows, row, reader.line_num, path.name)
+    except (UnicodeDecodeError, csv.Error) as exc:
+        raise InvalidInputError(f"data.labels_csv: cannot read {path} as UTF-8 CSV: {exc}") from None
+    return {file: label for file, (label, _) in rows.items()}
+
+
+def _add_row(rows: dict[str, tuple[str, int]], row: dict[str, str | None], line: int, csv_name: str) -> None:
+    """Add one CSV row; an empty cell, or the same file listed again with another label, is an error."""
+    file, label = ((row.get(column) or "").strip() for column in ("file", "label"))
+    if not file or not label:
+        raise InvalidInputError(f"data.labels_csv: {csv_name} line {line} has an empty file or label; need both")
+    file = PurePosixPath(file.replace("\\", "/")).as_posix()
+    earlier = rows.setdefault(file, (label, line))
+    if earlier[0] != label:
+        raise InvalidInputError(
+            f"data.labels_csv: {csv_name} lists {file!r} with two labels: {earlier[0]!r} (line {earlier[1]}) "
+            f"and {label!r} (line {line}); expected one"
+        )
+
+
+def _renamed(label: str | None, label_map: dict[str, str]) -> str | None:
+    return None if label is None else label_map.get(label, label)
+
+
+def _sample(refs: list[ClipRef], max_clips: int | None, how: str, seed: int) -> list[ClipRef]:
+    """At most max_clips clips: the first in id order, or a seeded random pick kept in id order."""
+    if max_clips is None or len(refs) <= max_clips:
+        return refs
+    if how == "first":
+        return refs[:max_clips]
+    pick = np.random.default_rng(seed).choice(len(refs), size=max_clips, replace=False)
+    return [refs[i] for i in sorted(pick)]
+
+
+def _fit(signal: np.ndarray, duration: float, rate: int, clip_id: str) -> np.ndarray:
+    """Crop the end off, or zero-pad the end of, a clip to round(duration * rate) samples."""
+    n = round(duration * rate) if math.isfinite(duration) else 0
+    if n < 2:
+        raise InvalidInputError(
+            f"duration must be a finite number of seconds giving at least 2 samples at {rate} Hz, got {duration!r}"
+        )
+    fitted = signal[:n] if signal.size >= n else np.pad(signal, (0, n - signal.size))
+    peak = float(np.abs(fitted).max())
+    if peak < SILENCE_PEAK:
+        raise InvalidInputError(
+            f"clip {clip_id!r}: its first {duration} s are silent (peak |x| = {peak:.3g}); use a longer duration"
+        )
+    return np.ascontiguousarray(fitted, dtype=np.float32)

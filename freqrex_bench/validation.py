@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import numbers
 from collections.abc import Mapping, Sequence
-from typing import Any, TypeVar
+from types import UnionType
+from typing import Annotated, Any, TypeVar, Union, get_args, get_origin
 
 import pydantic
 
@@ -47,15 +48,75 @@ def _key_path(loc: tuple[Any, ...]) -> str:
 
 
 def validated(model: type[ModelT], data: Mapping[str, Any], where: str) -> ModelT:
-    """Build a pydantic model, turning its errors into one InvalidInputError naming each bad key."""
+    """Build a pydantic model, turning its errors into one InvalidInputError line naming each bad key,
+    the value found and what was expected."""
     try:
         return model.model_validate(dict(data))
     except pydantic.ValidationError as exc:
         problems = []
         for err in exc.errors():
-            key = _key_path(err["loc"]) or "(top level)"
+            key = _key_path(_shown(model, err["loc"]))
             if err["type"] == "extra_forbidden":
-                problems.append(f"{key}: unknown setting (known: {', '.join(model.model_fields)})")
+                known = known_keys(model, err["loc"][:-1])
+                problems.append(f"{key}: unknown key" + (f" (expected one of: {', '.join(known)})" if known else ""))
+            elif err["type"] == "missing":
+                problems.append(f"{key}: required key is missing")
             else:
-                problems.append(f"{key}: {err['msg']} (got {err.get('input')!r})")
+                message = err["msg"].removeprefix("Value error, ")
+                shown = "" if not err["loc"] or "got " in message else f" (got {_short(err.get('input'))})"
+                problems.append(f"{key}: {message}{shown}" if key else message)
         raise InvalidInputError(f"invalid {where}: " + "; ".join(problems)) from None
+
+
+def _short(value: Any, limit: int = 80) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _shown(model: type[pydantic.BaseModel], loc: Sequence[Any]) -> tuple[Any, ...]:
+    """The location as the user wrote it: without the tags pydantic inserts for tagged unions."""
+    shown, current = [], model
+    for part in loc:
+        inner = _inner(current, part) if current is not None else None
+        if not (isinstance(part, str) and _is_model(inner) and not _is_model(current)):
+            shown.append(part)
+        current = inner
+    return tuple(shown)
+
+
+def known_keys(model: type[pydantic.BaseModel], loc: Sequence[Any]) -> list[str]:
+    """The keys the (nested) pydantic model at `loc` accepts, for "unknown key" messages ([] if unclear)."""
+    current: Any = model
+    for part in loc:
+        current = _inner(current, part)
+        if current is None:
+            return []
+    return list(current.model_fields) if _is_model(current) else []
+
+
+def _is_model(kind: Any) -> bool:
+    return isinstance(kind, type) and issubclass(kind, pydantic.BaseModel)
+
+
+def _inner(kind: Any, part: Any) -> Any:
+    """The type one step inside `kind` along a validation-error location part."""
+    if _is_model(kind) and isinstance(part, str) and part in kind.model_fields:
+        return _unwrap(kind.model_fields[part].annotation)
+    if isinstance(part, int):
+        args = [a for a in get_args(kind) if a is not type(None)]
+        return _unwrap(args[0]) if args else None
+    for member in get_args(kind):  # a tagged union: the location names the chosen member's tag
+        tag = member.model_fields.get("kind") if _is_model(member) else None
+        if tag is not None and part in get_args(tag.annotation):
+            return member
+    return None
+
+
+def _unwrap(kind: Any) -> Any:
+    """Strip Annotated and Optional so the element or model type shows."""
+    if get_origin(kind) is Annotated:
+        return _unwrap(get_args(kind)[0])
+    args = [a for a in get_args(kind) if a is not type(None)]
+    if get_origin(kind) in (Union, UnionType) and len(args) == 1:
+        return _unwrap(args[0])
+    return kind

@@ -59,3 +59,9 @@ class PlantedBands:
     def __call__(self, batch: np.ndarray) -> np.ndarray:
         present = 1 / (1 + np.exp(-10 * (self.band_energy(batch) / self.threshold - 1)))
         return np.stack([1 - present, present], axis=1)
+
+
+def loudness_model(batch: np.ndarray) -> np.ndarray:
+    """A known-answer model for any clip length: "loud" in proportion to RMS level against a fixed 0.05."""
+    level = np.sqrt(np.mean(np.square(batch), axis=1))
+    return np.stack([level, np.full_like(level, 0.05)], axis=1) / (level + 0.05)[:, None]

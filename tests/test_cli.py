@@ -28,7 +28,7 @@ def test_explain_prints_a_summary():
     ("args", "code", "message"),
     [
         (("explain", DEMO_MODEL, CLIP, "--set", "p=1"), 2, "p: Input should be greater than or equal to 2"),
-        (("explain", DEMO_MODEL, CLIP, "--set", "bogus=3"), 2, "bogus: unknown setting"),
+        (("explain", DEMO_MODEL, CLIP, "--set", "bogus=3"), 2, "bogus: unknown key"),
         (("explain", DEMO_MODEL, "missing.wav"), 2, "audio file not found: missing.wav"),
         (("explain", "no-such-folder", CLIP), 2, "no-such-folder is not a Hugging Face model folder"),
         (("explain", DEMO_MODEL, CLIP, "--budget", "1"), 1, "query budget of 1 exhausted"),

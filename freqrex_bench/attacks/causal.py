@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import QueryBudgetExceeded
+from ..results import jsonable
 from ..spectrum import Spectrum
 from ..validation import validated
 from .base import Context, strategy_key
@@ -29,6 +30,8 @@ from .settings import CausalSettings
 from .subsets import PrefixProbe, extraction_cost
 
 SAME_SCORE = 0.005
+# Equal Hz bands of the compact responsibility profile kept in every record.
+PROFILE_BANDS = 128
 
 
 @dataclass(frozen=True)
@@ -111,6 +114,32 @@ class CausalResult:
     def signal_of(self, kind: str) -> np.ndarray | None:
         subset = self.subsets.get(kind)
         return None if subset is None else subset.signal
+
+    def to_dict(self, bands: int = PROFILE_BANDS) -> dict[str, Any]:
+        """A JSON record: the decision, each subset's size, share, Hz span and answer, the cost, and
+        `profile`: responsibility and subset bin counts over `bands` equal Hz bands up to Nyquist,
+        so class averages (paper Figs. 2-3) can be drawn from records of clips of any length."""
+        edges = np.linspace(0, self.sample_rate / 2, bands + 1)
+        band = np.clip(np.searchsorted(edges, self.hz, side="right") - 1, 0, bands - 1)
+        profile = {"responsibility": np.bincount(band, self.responsibility, bands).astype(np.float32)}
+        subsets = {}
+        for kind, subset in self.subsets.items():
+            hz = self.hz[subset.bins]
+            profile[kind] = np.bincount(band[subset.bins], minlength=bands)
+            subsets[kind] = {
+                "size": subset.size, "fraction": self.fraction(kind), "label": self.labels[subset.label],
+                "score": subset.score, "score_shift": self.score_shift(kind),
+                "hz_min": float(hz.min()) if hz.size else None, "hz_max": float(hz.max()) if hz.size else None,
+            }
+        return jsonable({
+            "label": self.label_name, "score": self.score, "n_bins": int(self.hz.size),
+            "n_samples": round(float(self.sample_rate / self.hz[1])) if self.hz.size > 1 else 1,
+            "sample_rate": self.sample_rate, "subsets": subsets, "inverse_label": self.inverse_label_name,
+            "inverse_score": self.inverse_score, "queries": self.queries,
+            "responsibility_queries": self.responsibility_queries, "extraction_queries": self.extraction_queries,
+            "iterations": self.iterations, "converged": self.converged, "stopped": self.stopped,
+            "seconds": self.seconds, "model_seconds": self.model_seconds, "profile": profile,
+        })
 
 
 def _conditions(probe: PrefixProbe, label: int, score: float, settings: CausalSettings) -> dict[str, Condition]:

@@ -9,7 +9,7 @@ batch. The success rate is the share of compositions that keep the class.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 import numpy as np
 
@@ -32,6 +32,9 @@ class SuperpositionRow:
     def success_rate(self) -> float | None:
         return self.kept / self.compositions if self.compositions else None
 
+    def to_dict(self) -> dict[str, object]:
+        return {**asdict(self), "success_rate": self.success_rate}
+
 
 class Superposition:
     """Cross-clip strategy: run once per target over the causal results of all its clips."""
@@ -43,15 +46,25 @@ class Superposition:
 
     def run(self, oracle: Oracle, results: Sequence[CausalResult], truths: Sequence[int | None] | None = None) -> list[SuperpositionRow]:
         """`truths[i]` is clip i's ground-truth label index (None: trust the model), for "correctly classified"."""
-        truths = list(truths) if truths is not None else [None] * len(results)
+        return self.run_signals(
+            oracle, [r.label for r in results], [r.signal_of("sufficient") for r in results], truths
+        )
+
+    def run_signals(
+        self, oracle: Oracle, predicted: Sequence[int], sufficient: Sequence[np.ndarray | None],
+        truths: Sequence[int | None] | None = None,
+    ) -> list[SuperpositionRow]:
+        """The same from plain arrays: each clip's predicted label index and sufficient signal (None or
+        empty when it had none), e.g. rebuilt from a run folder's records."""
+        truths = list(truths) if truths is not None else [None] * len(predicted)
         rows = []
-        for label in sorted({r.label for r in results}):
+        for label in sorted(set(predicted)):
             signals = [
-                r.signal_of("sufficient") for r, truth in zip(results, truths)
-                if r.label == label and (truth is None or truth == label)
-                and r.sufficient is not None and r.sufficient.size > 0
+                signal for own, signal, truth in zip(predicted, sufficient, truths)
+                if own == label and (truth is None or truth == label) and signal is not None and signal.size > 0
+                and np.any(signal)
             ]
-            rows.append(self._compose(oracle, label, results[0].labels, signals))
+            rows.append(self._compose(oracle, label, oracle.target.labels, signals))
         return rows
 
     def _compose(self, oracle: Oracle, label: int, labels: list[str], signals: list[np.ndarray]) -> SuperpositionRow:

@@ -1,0 +1,87 @@
+"""Suite specs -> live objects: the target adapters and the per-clip strategies a run executes."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+from .attacks import (
+    CausalDiscovery,
+    FourierAttack,
+    GradientAttack,
+    LargestMagnitude,
+    RandomFrequencies,
+    STFTAttack,
+    Strategy,
+)
+from .attacks.baselines import WhiteNoise
+from .errors import InvalidInputError
+from .suite import CallableSpec, HFSpec, ONNXSpec, Suite, TargetSpec, TorchScriptSpec
+from .targets import CallableTarget, Target
+
+
+def model_path(spec: TargetSpec, base: Path) -> Path | None:
+    """The model file or folder a spec names (None for callables): relative to the suite folder, or
+    `pkg:package/inner/path` for a file shipped inside an installed package (found without importing it)."""
+    if isinstance(spec, CallableSpec):
+        return None
+    if spec.path.startswith("pkg:"):
+        package, _, inner = spec.path.removeprefix("pkg:").partition("/")
+        found = importlib.util.find_spec(package) if package.isidentifier() else None
+        if found is None or not found.submodule_search_locations:
+            raise InvalidInputError(f"targets[{spec.name}].path: package {package!r} is not installed "
+                                    f"(expected pkg:<installed package>/<file inside it>)")
+        path = Path(next(iter(found.submodule_search_locations))) / inner
+    else:
+        path = (base / spec.path).resolve()
+    if not path.exists():
+        raise InvalidInputError(f"targets[{spec.name}].path: {spec.path!r} does not exist (looked for {path})")
+    return path
+
+
+def build_target(spec: TargetSpec, base: Path) -> Target:
+    """Load the model a target spec names; framing and naming come from the spec."""
+    framing = {"frame_length": spec.frame_length, "hop": spec.hop, "aggregate": spec.aggregate, "name": spec.name}
+    path = model_path(spec, base)
+    if isinstance(spec, HFSpec):
+        from .targets import HFTarget
+
+        return HFTarget(path, output=spec.output, **framing)
+    if isinstance(spec, TorchScriptSpec):
+        from .targets import TorchScriptTarget
+
+        return TorchScriptTarget(path, spec.labels, spec.sample_rate, spec.output, extra_args=spec.extra_args,
+                                 stateful=spec.stateful, reset=spec.reset, **framing)
+    if isinstance(spec, ONNXSpec):
+        from .targets import ONNXTarget
+
+        return ONNXTarget(path, spec.labels, spec.sample_rate, spec.output, input_name=spec.input_name,
+                          output_name=spec.output_name, **framing)
+    return CallableTarget(spec.function, spec.labels, spec.sample_rate, spec.output, **framing)
+
+
+def build_strategies(suite: Suite) -> list[Strategy]:
+    """The suite's per-clip strategies in run order (superposition, a cross-clip strategy, is not one).
+
+    Causal discovery always comes first: the causal attacks read it, and the report needs it. Strategies
+    that build on the Fourier attack (STFT, white noise, gradient) share the suite's configured one.
+    """
+    chosen = {spec.name: spec.settings for spec in suite.strategies}
+    discovery = CausalDiscovery(suite.discovery)
+    settings = suite.attacks
+    fourier_spec = chosen.get("fourier")
+    fourier = FourierAttack(settings, discovery, fourier_spec.candidates if fourier_spec else "sufficient")
+    made: dict[str, Strategy] = {"causal": discovery, "fourier": fourier}
+    if "stft" in chosen:
+        spec = chosen["stft"]
+        made["stft"] = STFTAttack(settings, fourier, tuple(spec.frame_sizes), spec.max_frames, spec.all_frame_sizes)
+    if "random-frequencies" in chosen:
+        made["random-frequencies"] = RandomFrequencies(settings)
+    if "largest-magnitude" in chosen:
+        made["largest-magnitude"] = LargestMagnitude(settings)
+    if "white-noise" in chosen:
+        made["white-noise"] = WhiteNoise(settings, fourier, chosen["white-noise"].snr_db, chosen["white-noise"].trials)
+    if "gradient" in chosen:
+        made["gradient"] = GradientAttack(settings, fourier, chosen["gradient"].snr_db, chosen["gradient"].steps)
+    order = ["causal"] + [name for name in chosen if name not in ("causal", "superposition")]
+    return [made[name] for name in order]

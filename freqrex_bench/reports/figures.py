@@ -1,0 +1,75 @@
+"""The report's figures (paper Figs. 1-4) as PNG bytes, drawn with matplotlib's non-interactive backend."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Mapping
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.figure import Figure
+from scipy import signal as scipy_signal
+
+SUBSET_COLOURS = {"sufficient": "#1b9e77", "necessary": "#d95f02", "complete": "#7570b3"}
+
+
+def png(figure: Figure) -> bytes:
+    """The figure as PNG bytes; the figure is closed so long runs do not pile up memory."""
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=100, bbox_inches="tight")
+    plt.close(figure)
+    return buffer.getvalue()
+
+
+def responsibility(hz: np.ndarray, values: np.ndarray, subsets: Mapping[str, np.ndarray], title: str) -> bytes:
+    """Fig. 1: responsibility over Hz, with the bins of each subset marked beneath it."""
+    figure, (top, marks) = plt.subplots(2, 1, figsize=(8, 3.2), sharex=True, gridspec_kw={"height_ratios": [3, 1]})
+    top.plot(hz, values, lw=0.7, color="#333333")
+    top.set_ylabel("responsibility")
+    top.set_title(title, fontsize=10)
+    for row, (kind, bins) in enumerate(subsets.items()):
+        marks.vlines(hz[bins], row + 0.1, row + 0.9, color=SUBSET_COLOURS.get(kind, "k"), lw=0.6)
+    marks.set_yticks(np.arange(len(subsets)) + 0.5, list(subsets), fontsize=8)
+    marks.set_ylim(0, max(len(subsets), 1))
+    marks.set_xlabel("frequency (Hz)")
+    return png(figure)
+
+
+def class_heatmap(profiles: Mapping[str, list[float]], sample_rate: int, what: str) -> bytes:
+    """Figs. 2-3: one row per class, one column per equal Hz band (mean responsibility, or mean count
+    of necessary bins), so classes can be compared at a glance."""
+    labels = list(profiles)
+    grid = np.array([profiles[label] for label in labels], dtype=float)
+    figure, axis = plt.subplots(figsize=(8, 0.35 * len(labels) + 1.2))
+    image = axis.imshow(grid, aspect="auto", cmap="magma", interpolation="nearest",
+                        extent=(0, sample_rate / 2, len(labels) - 0.5, -0.5))
+    axis.set_yticks(range(len(labels)), labels, fontsize=8)
+    axis.set_xlabel("frequency (Hz)")
+    figure.colorbar(image, ax=axis, label=what, pad=0.01)
+    return png(figure)
+
+
+def spectrograms(original: np.ndarray, adversarial: np.ndarray, sample_rate: int, frame: int, title: str) -> bytes:
+    """Fig. 4: magnitude spectrograms (dB) before and after an STFT attack, and where they differ."""
+    def db(x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        f, t, z = scipy_signal.stft(x, fs=sample_rate, nperseg=frame, noverlap=frame // 2)
+        return f, t, 20 * np.log10(np.abs(z) + 1e-9)
+
+    f, t, before = db(original)
+    _, _, after = db(adversarial)
+    figure, axes = plt.subplots(1, 3, figsize=(10, 3), sharey=True)
+    low = max(before.max() - 90, before.min())
+    for axis, data, name, cmap in ((axes[0], before, "original", "magma"), (axes[1], after, "adversarial", "magma"),
+                                   (axes[2], after - before, "difference (dB)", "coolwarm")):
+        limits = {"vmin": low, "vmax": before.max()} if cmap == "magma" else {"vmin": -20, "vmax": 20}
+        mesh = axis.pcolormesh(t, f, data, shading="auto", cmap=cmap, **limits)
+        axis.set_title(name, fontsize=9)
+        axis.set_xlabel("time (s)")
+        figure.colorbar(mesh, ax=axis, pad=0.01)
+    axes[0].set_ylabel("frequency (Hz)")
+    figure.suptitle(title, fontsize=10)
+    return png(figure)

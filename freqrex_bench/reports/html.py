@@ -1,0 +1,140 @@
+"""report.html: one self-contained page (figures as embedded PNG, audio as embedded wav) from a run folder.
+
+Everything shown comes from the records, summary and files the run wrote; nothing is recomputed
+through a model. Jinja2 autoescaping is on, so model labels, file names and suite text render as text.
+"""
+
+from __future__ import annotations
+
+import base64
+import math
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import soundfile
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+
+from ..store import RunFolder
+from . import figures
+
+ATTACKS_SHOWN = ("fourier", "stft", "random-frequencies", "largest-magnitude", "white-noise", "gradient")
+
+
+def rate(value: float | None) -> str:
+    """A share as a percentage with one decimal ("54.2%"), or an en dash when there is none."""
+    return "\u2013" if value is None else f"{100 * value:.1f}%"
+
+
+def number(value: float | None, digits: int = 1) -> str:
+    """A number with `digits` decimals (thousands separated), or an en dash when there is none."""
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return "\u2013"
+    return f"{value:,.{digits}f}"
+
+
+def mutation(spec: Any) -> str:
+    """A recorded mutation in words: "removal", "amplitude x0.5", "phase +1.57 rad", "delay 1 ms"; a list composes."""
+    if spec is None:
+        return "\u2013"
+    if isinstance(spec, list):
+        return " then ".join(mutation(part) for part in spec)
+    (kind, value), = spec.items()
+    if kind == "amplitude":
+        return "removal" if value == 0 else f"amplitude x{value:g}"
+    if kind == "phase":
+        return f"phase {value:+g} rad"
+    return f"delay {1000 * value:g} ms" if kind == "delay" else f"{kind} {value:g}"
+
+
+def _environment() -> Environment:
+    env = Environment(loader=PackageLoader("freqrex_bench.reports", "templates"),
+                      autoescape=select_autoescape(default=True, default_for_string=True),
+                      undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+    env.filters.update(rate=rate, number=number, mutation=mutation)
+    return env
+
+
+def data_uri(kind: str, payload: bytes) -> str:
+    return f"data:{kind};base64,{base64.b64encode(payload).decode('ascii')}"
+
+
+def render(folder: RunFolder, info: dict[str, Any], summary: dict[str, Any], records: list[dict[str, Any]],
+           examples: int, audio: bool, title: str) -> str:
+    """The whole page as a string."""
+    targets = []
+    for name, figures_of in summary["targets"].items():
+        mine = [r for r in records if r["target"] == name]
+        targets.append({
+            "name": name, "figures": figures_of,
+            "class_figures": _class_figures(figures_of["classes"]),
+            "examples": [_example(folder, clip, audio) for clip in _pick_examples(mine, examples)],
+            "errors": [r for r in mine if not r["ok"]],
+        })
+    return _environment().get_template("report.html.j2").render(
+        title=title, info=info, summary=summary, targets=targets, attacks=ATTACKS_SHOWN,
+    )
+
+
+def _class_figures(classes: dict[str, Any]) -> dict[str, str]:
+    if not classes:
+        return {}
+    rate_hz = next(iter(classes.values()))["sample_rate"]
+    shown = {}
+    for key, what, caption in (("responsibility_profile", "mean responsibility", "responsibility"),
+                               ("necessary_profile", "mean necessary bins", "necessary")):
+        profiles = {label: c[key] for label, c in classes.items() if c[key] is not None}
+        if profiles:
+            shown[caption] = data_uri("image/png", figures.class_heatmap(profiles, rate_hz, what))
+    return shown
+
+
+def _pick_examples(records: list[dict[str, Any]], count: int) -> list[list[dict[str, Any]]]:
+    """Up to `count` clips shown in detail, those whose STFT attack succeeded first, then by clip id."""
+    by_clip: dict[str, list[dict[str, Any]]] = {}
+    for record in records:
+        if record["clip"] is not None:
+            by_clip.setdefault(record["clip"], []).append(record)
+    usable = [rs for rs in by_clip.values() if any(r["strategy"] == "causal" and r["ok"] for r in rs)]
+
+    def stft_won(rs: list[dict[str, Any]]) -> bool:
+        return any(r["strategy"] == "stft" and r["ok"] and r["record"]["success"] for r in rs)
+
+    usable.sort(key=lambda rs: (not stft_won(rs), rs[0]["clip"]))
+    return usable[:count]
+
+
+def _example(folder: RunFolder, records: list[dict[str, Any]], audio: bool) -> dict[str, Any]:
+    causal = next(r for r in records if r["strategy"] == "causal")
+    result = causal["record"]
+    rate_hz = result["sample_rate"]
+    with np.load(folder.root / causal["files"]["explanation"]) as arrays:
+        values = arrays["responsibility"]
+        subsets = {kind: arrays[kind] for kind in ("sufficient", "necessary", "complete") if kind in arrays}
+    hz = np.fft.rfftfreq(result["n_samples"], 1 / rate_hz)
+    clip = causal["clip"]
+    example = {
+        "clip": clip, "truth": causal["truth"], "record": result,
+        "figure": data_uri("image/png", figures.responsibility(hz, values, subsets, f"{clip}: {result['label']}")),
+        "audio": [], "attacks": [r for r in records if r["strategy"] in ATTACKS_SHOWN], "spectrogram": None,
+    }
+    if audio:
+        for kind in ("original", "sufficient", "necessary"):
+            if kind in causal["files"]:
+                example["audio"].append((kind, _wav_uri(folder.root / causal["files"][kind])))
+        for attack in example["attacks"]:
+            if attack["ok"] and "adversarial_wav" in attack.get("files", {}):
+                example["audio"].append((f"adversarial ({attack['strategy']})",
+                                         _wav_uri(folder.root / attack["files"]["adversarial_wav"])))
+    stft = next((r for r in example["attacks"] if r["strategy"] == "stft" and r["ok"] and r["record"]["success"]), None)
+    if stft and "original" in causal["files"] and "adversarial" in stft["files"]:
+        original, _ = soundfile.read(folder.root / causal["files"]["original"], dtype="float32")
+        adversarial = np.load(folder.root / stft["files"]["adversarial"], allow_pickle=False)
+        frame = int(stft["record"]["details"].get("frame_size") or 256)
+        example["spectrogram"] = data_uri("image/png", figures.spectrograms(
+            original, adversarial, rate_hz, frame, f"{clip}: STFT attack, frame {frame}"))
+    return example
+
+
+def _wav_uri(path: Path) -> str:
+    return data_uri("audio/wav", path.read_bytes())

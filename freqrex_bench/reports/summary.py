@@ -1,0 +1,137 @@
+"""Records -> the run's numbers: per target, per class (paper Tables 1-2, Fig. 3) and per strategy (Tables 3-4,
+strategies vs baselines). summary.json holds exactly this; the report and the checks read it, never the models.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from statistics import mean, median
+from typing import Any
+
+SUBSETS = ("sufficient", "necessary", "complete")
+
+
+def summarize(records: Iterable[dict[str, Any]], targets: list[str]) -> dict[str, Any]:
+    """Every number the report shows, from the run's records (one per target, clip and strategy)."""
+    by_target: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for record in records:
+        by_target[record["target"]].append(record)
+    return {"targets": {name: _target(by_target.get(name, [])) for name in targets}}
+
+
+def _target(records: list[dict[str, Any]]) -> dict[str, Any]:
+    causal = [r for r in records if r["strategy"] == "causal"]
+    ok = [r for r in causal if r["ok"]]
+    with_truth = [r for r in ok if r["truth"] is not None]
+    by_strategy: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for record in records:
+        if record["strategy"] not in ("causal", "superposition"):
+            by_strategy[record["strategy"]].append(record)
+    superposition = next((r for r in records if r["strategy"] == "superposition"), None)
+    return {
+        "clips": len({r["clip"] for r in records if r["clip"] is not None}),
+        "errors": sum(not r["ok"] for r in records),
+        "accuracy": _share(r["record"]["label"] == r["truth"] for r in with_truth) if with_truth else None,
+        "causal": _causal(causal),
+        "classes": _classes(ok),
+        "strategies": {name: _strategy(rs) for name, rs in by_strategy.items()},
+        "stft_frame_sizes": _frame_sizes(by_strategy.get("stft", [])),
+        "superposition": _superposition(superposition),
+    }
+
+
+def _causal(records: list[dict[str, Any]]) -> dict[str, Any]:
+    ok = [r["record"] for r in records if r["ok"]]
+    return {
+        "runs": len(ok),
+        "error_rate": _share(not r["ok"] for r in records),
+        "mean_queries": _mean(r["queries"] for r in ok),
+        "converged_rate": _share(r["converged"] for r in ok),
+        "inverse_flip_rate": _share(r["inverse_label"] not in (None, r["label"]) for r in ok if "necessary" in r["subsets"]),
+        **{f"{kind}_percent_mean": _mean(_percent(r, kind) for r in ok) for kind in SUBSETS},
+    }
+
+
+def _percent(record: dict[str, Any], kind: str) -> float | None:
+    subset = record["subsets"].get(kind)
+    return None if subset is None else 100 * subset["fraction"]
+
+
+def _classes(records: list[dict[str, Any]]) -> dict[str, Any]:
+    """Per predicted class: clips, % of bins each subset needs (Table 1), mean responsibility and
+    necessary-bin counts per Hz band (Figs. 2-3)."""
+    grouped: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for r in records:
+        grouped[r["record"]["label"]].append(r["record"])
+    classes = {}
+    for label in sorted(grouped):
+        rs = grouped[label]
+        classes[label] = {
+            "clips": len(rs),
+            **{f"{kind}_percent_mean": _mean(_percent(r, kind) for r in rs) for kind in SUBSETS},
+            "necessary_count_mean": _mean(r["subsets"]["necessary"]["size"] for r in rs if "necessary" in r["subsets"]),
+            "sample_rate": rs[0]["sample_rate"],
+            "responsibility_profile": _mean_profile(r["profile"]["responsibility"] for r in rs),
+            "necessary_profile": _mean_profile(r["profile"]["necessary"] for r in rs if "necessary" in r["profile"]),
+        }
+    return classes
+
+
+def _mean_profile(profiles: Iterable[list[float]]) -> list[float] | None:
+    profiles = list(profiles)
+    if not profiles:
+        return None
+    return [sum(column) / len(profiles) for column in zip(*profiles)]
+
+
+def _strategy(records: list[dict[str, Any]]) -> dict[str, Any]:
+    """An attack's figures: success overall and within 1 and 5 changes (Table 3), SNR, queries, pcm16."""
+    ok = [r["record"] for r in records if r["ok"]]
+    won = [r for r in ok if r["success"]]
+    snrs = [r["snr_db"] for r in won if r["snr_db"] is not None]
+    frequencies = bool(ok) and ok[0]["unit"] == "frequencies"
+    return {
+        "runs": len(ok),
+        "unit": ok[0]["unit"] if ok else None,
+        "success_rate": _share(r["success"] for r in ok),
+        "success_rate_1": _share(r["success"] and r["changed"] <= 1 for r in ok) if frequencies else None,
+        "success_rate_5": _share(r["success"] and r["changed"] <= 5 for r in ok) if frequencies else None,
+        "median_changed": median(r["changed"] for r in won) if won else None,
+        "median_snr_db": median(snrs) if snrs else None,
+        "best_snr_db": max(snrs) if snrs else None,
+        "mean_queries": _mean(r["queries"] for r in ok),
+        "mean_total_queries": _mean(r["queries"] + r["prior_queries"] for r in ok),
+        "pcm16_survival_rate": _share(r["survives_pcm16"] for r in won if r["survives_pcm16"] is not None),
+        "error_rate": _share(not r["ok"] for r in records),
+    }
+
+
+def _frame_sizes(records: list[dict[str, Any]]) -> dict[str, Any]:
+    """Algorithm 3 per frame size (Table 4): of the clips that reached a size, how many flipped there."""
+    tried: dict[str, list[bool]] = defaultdict(list)
+    for r in records:
+        if r["ok"]:
+            for size, report in r["record"]["details"].get("frame_sizes", {}).items():
+                if report.get("reason") != "frame longer than the clip":
+                    tried[size].append(bool(report.get("success")))
+    return {size: {"tried": len(v), "success": sum(v), "success_rate": _share(v)}
+            for size, v in sorted(tried.items(), key=lambda item: int(item[0]))}
+
+
+def _superposition(record: dict[str, Any] | None) -> dict[str, Any] | None:
+    if record is None:
+        return None
+    if not record["ok"]:
+        return {"error": record["error"], "rows": []}
+    return {"rows": record["record"]["rows"], "queries": record["record"]["queries"]}
+
+
+def _share(flags: Iterable[bool]) -> float | None:
+    flags = [bool(f) for f in flags]
+    return sum(flags) / len(flags) if flags else None
+
+
+def _mean(values: Iterable[float | None]) -> float | None:
+    values = [v for v in values if v is not None]
+    return mean(values) if values else None

@@ -1,0 +1,139 @@
+"""A run folder: where every file of a run lives, and the append-only results log that makes runs resumable.
+
+Each finished (target, clip, strategy) is one JSON line in `results.jsonl`, flushed and fsynced before
+the next piece of work starts, so Ctrl-C or SIGKILL loses nothing that had finished. A line cut short
+by a kill is dropped (and cut off the file) when the run is resumed. Every path the run writes is built
+from `safe_stem`, so no model label, clip name or suite value can place a file outside the folder.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .errors import InvalidInputError
+from .results import jsonable, safe_stem
+
+RESULTS, RUN_INFO, SUMMARY, REPORT = "results.jsonl", "run.json", "summary.json", "report.html"
+FOLDERS = ("adversarial", "explanations", "signals")
+
+Key = tuple[str, str | None, str]
+
+
+def record_key(record: dict[str, Any]) -> Key:
+    """What a results line is about: (target, clip id or None for cross-clip work, strategy)."""
+    return record["target"], record["clip"], record["strategy"]
+
+
+@dataclass(frozen=True)
+class RunFolder:
+    """The files of one run, all inside `root`."""
+
+    root: Path
+
+    @property
+    def results(self) -> Path:
+        return self.root / RESULTS
+
+    @property
+    def info(self) -> Path:
+        return self.root / RUN_INFO
+
+    @property
+    def summary(self) -> Path:
+        return self.root / SUMMARY
+
+    @property
+    def report(self) -> Path:
+        return self.root / REPORT
+
+    def file(self, folder: str, target: str, name: str, suffix: str) -> Path:
+        """A file for one target's clip in one of FOLDERS, e.g. explanations/<target>/<clip>.npz."""
+        if folder not in FOLDERS:
+            raise ValueError(f"unknown run sub-folder {folder!r}")
+        path = self.root / folder / safe_stem(target) / f"{safe_stem(name)}{suffix}"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if path.is_symlink():
+            path.unlink()
+        return path
+
+    def relative(self, path: Path) -> str:
+        return path.relative_to(self.root).as_posix()
+
+    def start(self, info: dict[str, Any], fresh: bool) -> None:
+        """Create the folder, or check that the run already in it was made by the same suite."""
+        if fresh:
+            self.clear()
+        self.root.mkdir(parents=True, exist_ok=True)
+        if self.info.is_file():
+            before = json.loads(self.info.read_text(encoding="utf-8"))
+            if before.get("fingerprint") != info["fingerprint"]:
+                changed = sorted(k for k, v in info["suite"].items() if before.get("suite", {}).get(k) != v)
+                raise InvalidInputError(
+                    f"{self.root} holds a run of a different suite (changed: {', '.join(changed) or 'settings'}); "
+                    "pass --fresh to start it over or --out for another folder"
+                )
+            info = {**info, "started": before.get("started", info.get("started"))}
+        _write_atomic(self.info, json.dumps(jsonable(info), indent=2))
+
+    def clear(self) -> None:
+        """Remove what a run writes (only those files and folders), keeping anything else the user put there."""
+        for name in (RESULTS, RUN_INFO, SUMMARY, REPORT):
+            (self.root / name).unlink(missing_ok=True)
+        for name in FOLDERS:
+            path = self.root / name
+            if path.is_symlink():
+                path.unlink()
+            elif path.is_dir():
+                shutil.rmtree(path)
+
+    def load(self) -> list[dict[str, Any]]:
+        """Every complete results line (a torn last line, from a kill, is cut off the file)."""
+        if not self.results.is_file():
+            return []
+        records, good_bytes = [], 0
+        with self.results.open("rb") as lines:
+            for raw in lines:
+                try:
+                    record = json.loads(raw)
+                except (json.JSONDecodeError, UnicodeDecodeError):
+                    break
+                if not raw.endswith(b"\n"):
+                    break
+                records.append(record)
+                good_bytes += len(raw)
+        if good_bytes != self.results.stat().st_size:
+            with self.results.open("r+b") as handle:
+                handle.truncate(good_bytes)
+        return records
+
+    def append(self, records: list[dict[str, Any]]) -> None:
+        """Append finished records durably: written, flushed and fsynced before returning."""
+        text = "".join(json.dumps(jsonable(r), allow_nan=False, separators=(",", ":")) + "\n" for r in records)
+        with self.results.open("a", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+
+    def write_text(self, path: Path, text: str) -> None:
+        _write_atomic(path, text)
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    """Write via a temporary file and rename, so a reader never sees half a file."""
+    temporary = path.with_name(f".{path.name}.tmp")
+    temporary.write_text(text, encoding="utf-8")
+    os.replace(temporary, path)
+
+
+def latest(records: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+    """One record per key, the last one written (a retried error replaces the earlier line)."""
+    by_key: dict[Key, dict[str, Any]] = {}
+    for record in records:
+        by_key[record_key(record)] = record
+    return iter(by_key.values())

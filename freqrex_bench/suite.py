@@ -1,0 +1,254 @@
+"""A YAML suite -> validated settings. Unknown keys and bad values are errors naming the key path.
+
+A suite names the targets (models), the data (clips), the discovery and attack settings, the
+strategies to run, the output folder, report options and checks (thresholds for CI). Relative paths in
+a suite are relative to the suite file. See examples/*.yaml and docs/suite.md for every key.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
+
+from .attacks.goal import AttackSettings
+from .attacks.settings import CausalSettings
+from .errors import InvalidInputError
+from .targets.base import Aggregate, Output
+from .validation import validated
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class _FramedSpec(_Strict):
+    name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$", max_length=80,
+                      description="how the report and results call this model")
+    frame_length: int | None = Field(None, ge=1, description="samples per frame for frame-level models")
+    hop: int | None = Field(None, ge=1, description="samples between frames (default: frame_length)")
+    aggregate: Aggregate = Field("mean", description="how frame scores become one decision: mean or max")
+    batch_size: int = Field(32, ge=1, description="model batch size (speed only)")
+    budget: int | None = Field(None, ge=1, description="model queries allowed per clip (default unlimited)")
+
+
+class HFSpec(_FramedSpec):
+    kind: Literal["hf"]
+    path: str = Field(description="a local transformers audio-classification model folder")
+    output: Output | None = Field(None, description="override the activation chosen from the config")
+
+
+class TorchScriptSpec(_FramedSpec):
+    kind: Literal["torchscript"]
+    path: str = Field(description="a torch.jit model file, or pkg:<package>/<file> inside an installed package")
+    labels: list[str] = Field(min_length=2)
+    sample_rate: int = Field(gt=0)
+    output: Output = "probabilities"
+    extra_args: list[int | float | str] = Field(default_factory=list, description="passed after the batch")
+    stateful: bool = False
+    reset: str | None = "reset_states"
+
+
+class ONNXSpec(_FramedSpec):
+    kind: Literal["onnx"]
+    path: str = Field(description="an ONNX model file, or pkg:<package>/<file> inside an installed package")
+    labels: list[str] = Field(min_length=2)
+    sample_rate: int = Field(gt=0)
+    output: Output = "probabilities"
+    input_name: str | None = None
+    output_name: str | None = None
+
+
+class CallableSpec(_FramedSpec):
+    kind: Literal["callable"]
+    function: str = Field(pattern=r"^[\w.]+:[\w.]+$", description="'package.module:function'")
+    labels: list[str] = Field(min_length=2)
+    sample_rate: int = Field(gt=0)
+    output: Output = "probabilities"
+
+
+TargetSpec = Annotated[HFSpec | TorchScriptSpec | ONNXSpec | CallableSpec, Field(discriminator="kind")]
+
+
+class DataSpec(_Strict):
+    paths: list[str] = Field(min_length=1, description="audio files, globs or folders (wav, flac, ogg, mp3)")
+    labels: Literal["none", "parent", "prefix"] = Field(
+        "none", description="ground truth: none, the parent folder's name, or the file name up to its first '_'"
+    )
+    labels_csv: str | None = Field(None, description="a CSV with columns 'file' and 'label' (overrides labels)")
+    label_map: dict[str, str] = Field(default_factory=dict, description="rename ground-truth labels to model labels")
+    duration: float | None = Field(None, gt=0, description="crop or zero-pad every clip to this many seconds")
+    max_clips: int | None = Field(None, ge=1, description="use at most this many clips")
+    sample: Literal["first", "random"] = Field("first", description="which clips when max_clips cuts: sorted or seeded")
+
+
+class FourierSpec(_Strict):
+    candidates: Literal["sufficient", "necessary", "ranking"] = "sufficient"
+
+
+class STFTSpec(_Strict):
+    frame_sizes: list[int] = Field(default_factory=lambda: [256, 512, 1024], min_length=1)
+    max_frames: int | None = Field(None, ge=1)
+    all_frame_sizes: bool = False
+
+    @field_validator("frame_sizes")
+    @classmethod
+    def _positive(cls, value: list[int]) -> list[int]:
+        if any(w < 2 for w in value):
+            raise ValueError("frame sizes must be at least 2 samples")
+        return value
+
+
+class NoiseSpec(_Strict):
+    trials: int = Field(10, ge=1)
+    snr_db: float | None = None
+
+
+class GradientSpec(_Strict):
+    steps: int = Field(50, ge=1)
+    snr_db: float | None = None
+
+
+class NoParameters(_Strict):
+    pass
+
+
+STRATEGY_PARAMETERS: dict[str, type[BaseModel]] = {
+    "causal": NoParameters,
+    "fourier": FourierSpec,
+    "stft": STFTSpec,
+    "random-frequencies": NoParameters,
+    "largest-magnitude": NoParameters,
+    "white-noise": NoiseSpec,
+    "gradient": GradientSpec,
+    "superposition": NoParameters,
+}
+
+
+class StrategySpec(_Strict):
+    """One strategy: a name from STRATEGY_PARAMETERS with its parameters (YAML: `- name` or `- name: {...}`)."""
+
+    name: str
+    parameters: dict[str, Any] = Field(default_factory=dict)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_yaml(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return {"name": value}
+        if isinstance(value, dict) and len(value) == 1 and "name" not in value:
+            (name, parameters), = value.items()
+            return {"name": name, "parameters": parameters or {}}
+        return value
+
+    @model_validator(mode="after")
+    def _known(self) -> StrategySpec:
+        if self.name not in STRATEGY_PARAMETERS:
+            raise ValueError(f"unknown strategy {self.name!r}; expected one of {sorted(STRATEGY_PARAMETERS)}")
+        try:
+            validated(STRATEGY_PARAMETERS[self.name], self.parameters, f"{self.name} parameters")
+        except InvalidInputError as exc:
+            raise ValueError(str(exc).removeprefix("invalid ")) from None
+        return self
+
+    @property
+    def settings(self) -> BaseModel:
+        return STRATEGY_PARAMETERS[self.name].model_validate(self.parameters)
+
+
+METRICS = ("success_rate", "success_rate_1", "success_rate_5", "median_snr_db", "best_snr_db", "mean_queries",
+           "pcm16_survival_rate", "error_rate")
+
+
+class CheckSpec(_Strict):
+    """A threshold on a metric of one strategy (for one target, or every target)."""
+
+    strategy: str
+    metric: Literal[METRICS]  # type: ignore[valid-type]
+    target: str | None = None
+    min: float | None = None
+    max: float | None = None
+
+    @model_validator(mode="after")
+    def _bounded(self) -> CheckSpec:
+        if self.min is None and self.max is None:
+            raise ValueError("a check needs min, max or both")
+        return self
+
+
+class ReportSpec(_Strict):
+    title: str | None = None
+    audio: bool = Field(True, description="embed listenable audio for the examples")
+    examples: int = Field(3, ge=0, le=50, description="clips per target shown in detail with audio and figures")
+
+
+class Suite(_Strict):
+    name: str = Field("suite", pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$", max_length=80)
+    seed: int = 0
+    output: str | None = Field(None, description="run folder (default runs/<name> beside the suite)")
+    targets: list[TargetSpec] = Field(min_length=1)
+    data: DataSpec
+    discovery: CausalSettings = Field(default_factory=CausalSettings)
+    attacks: AttackSettings = Field(default_factory=AttackSettings)
+    strategies: list[StrategySpec] = Field(default_factory=lambda: [StrategySpec(name="causal")], min_length=1)
+    report: ReportSpec = Field(default_factory=ReportSpec)
+    checks: list[CheckSpec] = Field(default_factory=list)
+
+    _base: Path = PrivateAttr(default_factory=Path.cwd)
+
+    @property
+    def base(self) -> Path:
+        """The folder relative paths in the suite start from (the suite file's folder)."""
+        return self._base
+
+    @property
+    def output_folder(self) -> Path:
+        return self.base / (self.output if self.output is not None else Path("runs") / self.name)
+
+    def runs(self, strategy: str) -> bool:
+        return any(spec.name == strategy for spec in self.strategies)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Suite:
+        names = [t.name for t in self.targets]
+        repeated = sorted({n for n in names if names.count(n) > 1})
+        if repeated:
+            raise ValueError(f"targets: names must be unique; repeated: {repeated}")
+        strategies = [s.name for s in self.strategies]
+        if len(set(strategies)) != len(strategies):
+            raise ValueError(f"strategies: each strategy may appear once, got {strategies}")
+        for i, check in enumerate(self.checks):
+            if check.strategy not in strategies:
+                raise ValueError(f"checks[{i}].strategy: {check.strategy!r} is not run by this suite "
+                                 f"(expected one of {strategies})")
+            if check.target is not None and check.target not in names:
+                raise ValueError(f"checks[{i}].target: {check.target!r} is not a target of this suite "
+                                 f"(expected one of {names})")
+        return self
+
+
+def parse_suite(data: Any, base: str | Path = ".", where: str = "suite") -> Suite:
+    """Validate suite keys already read (a dict, e.g. from YAML); relative paths start at `base`."""
+    if not isinstance(data, dict):
+        raise InvalidInputError(f"{where} must hold a mapping of suite keys, got {type(data).__name__}")
+    suite = validated(Suite, data, where)
+    suite._base = Path(base).resolve()
+    return suite
+
+
+def load_suite(path: str | Path) -> Suite:
+    """Read and validate a suite file; its relative paths start from the file's folder."""
+    path = Path(path)
+    if not path.is_file():
+        raise InvalidInputError(f"suite file not found: {path}")
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        raise InvalidInputError(f"{path} is not valid YAML{where}: {getattr(exc, 'problem', exc)}") from None
+    except UnicodeDecodeError as exc:
+        raise InvalidInputError(f"{path} is not UTF-8 text: {exc}") from None
+    return parse_suite(data, path.resolve().parent, f"suite {path.name}")

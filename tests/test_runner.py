@@ -1,0 +1,201 @@
+"""Running suites end to end: resumable results, error records, checks and exit codes, the report in Chromium."""
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from xml.etree import ElementTree
+
+import numpy as np
+import yaml
+
+from freqrex_bench import load_suite, run_suite
+from freqrex_bench.cli import main
+from freqrex_bench.reports.html import number, rate
+
+from .browser import view_page
+from .support import DATA, DEMO_MODEL, ROOT
+
+FSDD = DATA / "fsdd" / "recordings"
+TIMINGS = ("seconds", "model_seconds")
+
+
+def write_suite(folder, **changes):
+    """A small real suite: the demo model on three held-out clips, cheap discovery settings."""
+    suite = {
+        "name": "small",
+        "targets": [{"kind": "hf", "name": "fsdd-ast", "path": str(DEMO_MODEL)}],
+        "data": {"paths": [str(FSDD / f"{d}_theo_3.wav") for d in (2, 5, 8)], "labels": "prefix",
+                 "label_map": {"2": "two", "5": "five", "8": "eight"}},
+        "discovery": {"max_queries": 150},
+        "strategies": ["causal", "fourier", "random-frequencies", "superposition"],
+        **changes,
+    }
+    path = folder / "suite.yaml"
+    path.write_text(yaml.safe_dump(suite))
+    return path
+
+
+def without_timings(value):
+    if isinstance(value, dict):
+        return {k: without_timings(v) for k, v in value.items() if k not in TIMINGS}
+    if isinstance(value, list):
+        return [without_timings(v) for v in value]
+    return value
+
+
+def records(run_dir):
+    lines = (run_dir / "results.jsonl").read_text().splitlines()
+    return sorted((without_timings(json.loads(line)) for line in lines),
+                  key=lambda r: (r["target"], r["clip"] or "", r["strategy"]))
+
+
+def cli(*args, **kwargs):
+    return subprocess.Popen([sys.executable, "-m", "freqrex_bench.cli", *map(str, args)], cwd=ROOT,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kwargs)
+
+
+def test_a_run_killed_with_sigkill_resumes_to_the_same_results(tmp_path):
+    path = write_suite(tmp_path)
+    whole = run_suite(load_suite(path), tmp_path / "whole", progress=False, log=lambda line: None)
+    assert whole.new_records == 10 and not whole.errors
+
+    killed = tmp_path / "killed"
+    process = cli("run", path, "--out", killed, "--quiet")
+    results = killed / "results.jsonl"
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline and (not results.is_file() or len(results.read_bytes().splitlines()) < 4):
+        time.sleep(0.02)
+    os.kill(process.pid, signal.SIGKILL)
+    process.wait()
+    kept = len(results.read_bytes().splitlines())
+    assert 4 <= kept < 10, "the kill should land mid-way"
+
+    resumed = cli("run", path, "--out", killed, "--quiet")
+    _out, err = resumed.communicate(timeout=600)
+    assert resumed.returncode == 0, err
+    assert records(killed) == records(tmp_path / "whole")
+    for npy in (tmp_path / "whole" / "adversarial").rglob("*.npy"):
+        assert np.array_equal(np.load(npy), np.load(killed / npy.relative_to(tmp_path / "whole")))
+    again = run_suite(load_suite(path), killed, progress=False, log=lambda line: None)
+    assert again.new_records == 0
+
+
+def test_a_torn_last_line_is_dropped_and_redone(tmp_path):
+    path = write_suite(tmp_path, strategies=["causal"], data={"paths": [str(FSDD / "2_theo_3.wav")]})
+    first = run_suite(load_suite(path), tmp_path / "run", progress=False, log=lambda line: None)
+    results = tmp_path / "run" / "results.jsonl"
+    complete = results.read_text()
+    results.write_text(complete[: len(complete) // 2])  # as if killed while writing
+    second = run_suite(load_suite(path), tmp_path / "run", progress=False, log=lambda line: None)
+    assert second.new_records == 1
+    assert records(tmp_path / "run") == without_timings([json.loads(complete)])
+    assert first.new_records == 1
+
+
+def test_a_failing_clip_is_recorded_and_the_suite_goes_on(tmp_path):
+    shutil.copy(FSDD / "2_theo_3.wav", tmp_path / "2_good.wav")
+    (tmp_path / "3_broken.wav").write_bytes(b"RIFF not really a wav")
+    np_silence = np.zeros(4000, dtype=np.float32)
+    import soundfile
+
+    soundfile.write(tmp_path / "4_silent.wav", np_silence, 8000)
+    path = write_suite(tmp_path, data={"paths": [str(tmp_path)]}, strategies=["causal", "fourier"])
+    outcome = run_suite(load_suite(path), tmp_path / "run", progress=False, log=lambda line: None)
+    by_clip = {(r["clip"], r["strategy"]): r for r in outcome.records}
+    assert by_clip[("2_good.wav", "causal")]["ok"] and by_clip[("2_good.wav", "fourier")]["ok"]
+    assert "cannot read" in by_clip[("3_broken.wav", "causal")]["error"]
+    assert "clip is silent" in by_clip[("4_silent.wav", "fourier")]["error"]
+    assert outcome.summary["targets"]["fsdd-ast"]["errors"] == 4
+    assert "4_silent.wav" in (tmp_path / "run" / "report.html").read_text()
+
+
+def test_checks_decide_the_exit_code_and_junit_lists_them(tmp_path, capsys):
+    path = write_suite(tmp_path, strategies=["causal", "fourier"], data={"paths": [str(FSDD / "2_theo_3.wav")]},
+                       checks=[{"strategy": "causal", "metric": "error_rate", "max": 0}])
+    assert main(["run", str(path), "--out", str(tmp_path / "run"), "--quiet"]) == 0
+    strict = write_suite(tmp_path, strategies=["causal", "fourier"], data={"paths": [str(FSDD / "2_theo_3.wav")]},
+                         checks=[{"strategy": "fourier", "metric": "mean_queries", "max": 0}])
+    junit = tmp_path / "checks.xml"
+    assert main(["run", str(strict), "--out", str(tmp_path / "run"), "--quiet", "--junit", str(junit)]) == 1
+    out = capsys.readouterr().out
+    assert "fsdd-ast/fourier/mean_queries <= 0:" in out and "FAILED" in out and "0 new result(s)" in out
+    suite = ElementTree.parse(junit).getroot()
+    assert suite.get("failures") == "1" and suite.find("testcase/failure") is not None
+
+
+def test_compare_fails_when_robustness_regressed(tmp_path, capsys):
+    base = {"targets": {"m": {"strategies": {"fourier": {"success_rate": 0.2, "median_snr_db": 20.0}}}}}
+    same = tmp_path / "same.json"
+    worse = tmp_path / "worse.json"
+    (tmp_path / "base.json").write_text(json.dumps(base))
+    same.write_text(json.dumps(base))
+    base["targets"]["m"]["strategies"]["fourier"] = {"success_rate": 0.5, "median_snr_db": 12.0}
+    worse.write_text(json.dumps(base))
+    assert main(["compare", str(tmp_path / "base.json"), str(same)]) == 0
+    assert main(["compare", str(tmp_path / "base.json"), str(worse)]) == 1
+    out = capsys.readouterr().out
+    assert "m/fourier/success_rate: 0.2 -> 0.5 REGRESSED by 0.3" in out and "m/fourier/median_snr_db: 20 -> 12 REGRESSED" in out
+    assert main(["compare", str(tmp_path / "base.json"), str(tmp_path / "absent")]) == 2
+
+
+def test_a_changed_suite_does_not_silently_mix_with_an_old_run(tmp_path, capsys):
+    path = write_suite(tmp_path, strategies=["causal"], data={"paths": [str(FSDD / "2_theo_3.wav")]})
+    assert main(["run", str(path), "--out", str(tmp_path / "run"), "--quiet"]) == 0
+    changed = write_suite(tmp_path, strategies=["causal"], data={"paths": [str(FSDD / "2_theo_3.wav")]}, seed=5)
+    assert main(["run", str(changed), "--out", str(tmp_path / "run"), "--quiet"]) == 2
+    assert "holds a run of a different suite (changed: seed)" in capsys.readouterr().err
+    assert main(["run", str(changed), "--out", str(tmp_path / "run"), "--quiet", "--fresh"]) == 0
+
+
+def test_script_in_a_label_or_file_name_renders_as_text(tmp_path):
+    evil = "<script>alert(1)"
+    shutil.copy(FSDD / "2_theo_3.wav", tmp_path / f"{evil}.wav")
+    suite = {
+        "name": "escaping", "report": {"title": "<script>alert('title')</script>"},
+        "targets": [{"kind": "callable", "name": "loudness", "function": "tests.support:loudness_model",
+                     "labels": ["<script>alert('label')</script>", "quiet"], "sample_rate": 8000}],
+        "data": {"paths": [str(tmp_path / f"{evil}.wav")]},
+        "discovery": {"max_queries": 100},
+        "strategies": ["causal", "fourier"],
+    }
+    (tmp_path / "suite.yaml").write_text(yaml.safe_dump(suite))
+    outcome = run_suite(load_suite(tmp_path / "suite.yaml"), tmp_path / "run", progress=False, log=lambda line: None)
+    assert not outcome.errors
+    html = (tmp_path / "run" / "report.html").read_text()
+    assert "<script" not in html
+    page = view_page(tmp_path / "run" / "report.html")
+    assert page.script_count == 0 and not page.console_errors
+    assert "<script>alert('label')</script>" in page.text and f"{evil}.wav" in page.text
+    assert "<script>alert('title')</script>" in page.text
+
+
+def test_quickstart_end_to_end_with_the_report_in_chromium(tmp_path):
+    out = tmp_path / "quickstart"
+    run = cli("run", ROOT / "examples" / "quickstart.yaml", "--out", out, "--junit", tmp_path / "junit.xml")
+    stdout, stderr = run.communicate(timeout=900)
+    assert run.returncode == 0, stderr
+    assert "quickstart: 1 target(s) x 10 clip(s)" in stderr and "Traceback" not in stderr
+    assert "report: " in stdout and "checks: 2 passed, 0 failed" in stdout
+    summary = json.loads((out / "summary.json").read_text())
+    figures = summary["targets"]["fsdd-ast"]
+    assert len(list((out / "adversarial").rglob("*.npy"))) >= 10
+
+    page = view_page(out / "report.html")
+    assert page.console_errors == []
+    assert len(page.audio_durations) >= 3 * 4 and all(0.1 < d < 3 for d in page.audio_durations)
+    overview, strategies = page.tables[0], page.tables[1]
+    assert overview[1][:4] == ["fsdd-ast", "10", rate(figures["accuracy"]), str(figures["errors"])]
+    rows = {row[0]: row for row in strategies[1:]}
+    for name, s in figures["strategies"].items():
+        assert rows[name][2] == rate(s["success_rate"])
+        assert rows[name][5] == number(s["median_snr_db"], 1)
+        assert rows[name][7] == number(s["mean_queries"], 0)
+
+    rerun = cli("report", out)
+    rerun.communicate(timeout=300)
+    assert rerun.returncode == 0
+    assert json.loads((out / "summary.json").read_text()) == summary
