@@ -39,8 +39,23 @@ def model_path(spec: TargetSpec, base: Path) -> Path | None:
     return path
 
 
+EXTRAS = {"hf": "hf", "torchscript": "torch", "onnx": "onnx", "callable": "all"}
+
+
 def build_target(spec: TargetSpec, base: Path) -> Target:
-    """Load the model a target spec names; framing and naming come from the spec."""
+    """Load the model a target spec names; a missing framework is a one-line error saying what to install."""
+    try:
+        return _load(spec, base)
+    except ModuleNotFoundError as exc:
+        if isinstance(spec, CallableSpec):
+            raise
+        raise InvalidInputError(
+            f"targets[{spec.name}]: a {spec.kind} model needs the Python package {exc.name!r}; "
+            f"install it with: pip install 'freqrex-bench[{EXTRAS[spec.kind]}]'"
+        ) from None
+
+
+def _load(spec: TargetSpec, base: Path) -> Target:
     framing = {"frame_length": spec.frame_length, "hop": spec.hop, "aggregate": spec.aggregate, "name": spec.name}
     path = model_path(spec, base)
     if isinstance(spec, HFSpec):

@@ -1,7 +1,8 @@
 """CI gates: a suite's `checks:` evaluated on a run's summary, a comparison of two runs, and JUnit XML.
 
 A check bounds one metric of one strategy (on one target, or each target). Attack metrics read as
-robustness: a higher attack success rate or a lower SNR needed means a less robust model.
+robustness: a higher attack success rate, or a higher SNR of successful attacks (a subtler change
+sufficed), means a less robust model; so a robustness gate is `max` on both.
 """
 
 from __future__ import annotations
@@ -13,9 +14,10 @@ from xml.etree import ElementTree
 from .suite import CheckSpec
 
 SNR_METRICS = ("median_snr_db", "best_snr_db")
-# For `compare`: metrics where a rise means the model got less robust, and where a fall does.
-WORSE_WHEN_HIGHER = ("success_rate", "success_rate_1", "success_rate_5", "pcm16_survival_rate")
-WORSE_WHEN_LOWER = ("median_snr_db",)
+# For `compare`: metrics where a rise means the model got less robust (or the run less healthy), and
+# which of them are in dB (compared with their own tolerance).
+WORSE_WHEN_HIGHER = ("success_rate", "success_rate_1", "success_rate_5", "pcm16_survival_rate", "median_snr_db",
+                     "error_rate")
 
 
 @dataclass(frozen=True)
@@ -57,12 +59,11 @@ def _judge(check: CheckSpec, target: str, value: float | None, block: dict[str, 
     ) if part)
     name = f"{target}/{check.strategy}/{check.metric} {bounds}"
     if value is None:
-        no_success = check.metric in SNR_METRICS and block.get("runs") and block.get("success_rate") == 0
-        if no_success and check.min is not None:
+        if check.metric in SNR_METRICS and block.get("runs") and block.get("success_rate") == 0:
             return CheckOutcome(name, target, check.strategy, check.metric, None, True,
-                                f"{name}: no attack succeeded, so no SNR was low enough")
+                                f"{name}: no attack succeeded, so there is no SNR to bound: ok")
         return CheckOutcome(name, target, check.strategy, check.metric, None, False,
-                            f"{name}: no value (no finished runs of {check.strategy} on {target})")
+                            f"{name}: no value (no finished runs of {check.strategy} on {target}) FAILED")
     passed = (check.min is None or value >= check.min) and (check.max is None or value <= check.max)
     return CheckOutcome(name, target, check.strategy, check.metric, value, passed,
                         f"{name}: {value:.4g} {'ok' if passed else 'FAILED'}")
@@ -71,8 +72,8 @@ def _judge(check: CheckSpec, target: str, value: float | None, block: dict[str, 
 def compare(base: dict[str, Any], new: dict[str, Any], tolerance: float, snr_tolerance_db: float) -> list[CheckOutcome]:
     """Per target and strategy in both runs: did robustness regress beyond the tolerances?
 
-    Success rates may rise by at most `tolerance` (absolute), the median SNR attacks need may fall by
-    at most `snr_tolerance_db`.
+    Success rates (and the error rate) may rise by at most `tolerance` (absolute); the median SNR of
+    successful attacks may rise (the attacks got subtler) by at most `snr_tolerance_db`.
     """
     outcomes = []
     for target, figures in base["targets"].items():
@@ -80,15 +81,14 @@ def compare(base: dict[str, Any], new: dict[str, Any], tolerance: float, snr_tol
             after = new["targets"].get(target, {}).get("strategies", {}).get(strategy)
             if after is None:
                 continue
-            for metric in WORSE_WHEN_HIGHER + WORSE_WHEN_LOWER:
+            for metric in WORSE_WHEN_HIGHER:
                 old, now = before.get(metric), after.get(metric)
                 if old is None or now is None:
                     continue
-                allowed = tolerance if metric in WORSE_WHEN_HIGHER else snr_tolerance_db
-                worse = now - old if metric in WORSE_WHEN_HIGHER else old - now
+                allowed = snr_tolerance_db if metric in SNR_METRICS else tolerance
                 name = f"{target}/{strategy}/{metric}"
-                passed = worse <= allowed
-                verdict = "ok" if passed else f"REGRESSED by {worse:.4g} (tolerance {allowed:g})"
+                passed = now - old <= allowed
+                verdict = "ok" if passed else f"REGRESSED by {now - old:.4g} (tolerance {allowed:g})"
                 outcomes.append(CheckOutcome(name, target, strategy, metric, now, passed,
                                              f"{name}: {old:.4g} -> {now:.4g} {verdict}"))
     return outcomes

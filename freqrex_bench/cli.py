@@ -165,10 +165,17 @@ def _conclude(name: str, root: Path, checks: list, errors: list[str], junit: Pat
     if errors:
         print(f"{len(errors)} piece(s) of work ended in an error (listed in the report); first: {errors[0]}")
     if junit is not None:
-        junit.write_text(junit_xml(name, checks, errors), encoding="utf-8")
+        write_junit(junit, junit_xml(name, checks, errors))
     failed = sum(not c.passed for c in checks)
     print(f"{what}; report: {root / 'report.html'}; checks: {len(checks) - failed} passed, {failed} failed")
     return EXIT_FAILED if failed else EXIT_OK
+
+
+def write_junit(path: Path, xml: str) -> None:
+    try:
+        path.write_text(xml, encoding="utf-8")
+    except OSError as exc:
+        raise InvalidInputError(f"cannot write the JUnit file {path}: {exc.strerror}") from None
 
 
 def _compare(args: argparse.Namespace) -> int:
@@ -192,14 +199,14 @@ def _compare(args: argparse.Namespace) -> int:
     for outcome in outcomes:
         print(outcome.message)
     if args.junit is not None:
-        args.junit.write_text(junit_xml("compare", outcomes, []), encoding="utf-8")
+        write_junit(args.junit, junit_xml("compare", outcomes, []))
     regressed = sum(not o.passed for o in outcomes)
     print(f"{len(outcomes)} comparison(s), {regressed} regressed")
     return EXIT_FAILED if regressed else EXIT_OK
 
 
 def _validate(args: argparse.Namespace) -> int:
-    from .build import model_path
+    from .build import build_strategies, model_path
     from .data import find_clips
     from .suite import load_suite
 
@@ -208,7 +215,8 @@ def _validate(args: argparse.Namespace) -> int:
         model_path(spec, suite.base)
     clips = find_clips(suite.data, suite.base, suite.seed)
     print(f"{args.suite}: valid; {len(suite.targets)} target(s), {len(clips)} clip(s), "
-          f"strategies: {', '.join(s.name for s in suite.strategies)}; {len(suite.checks)} check(s); "
+          f"strategies: {', '.join(s.name for s in build_strategies(suite))}"
+          f"{', superposition' if suite.runs('superposition') else ''}; {len(suite.checks)} check(s); "
           f"run folder {suite.output_folder}")
     return EXIT_OK
 

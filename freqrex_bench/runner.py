@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import json
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -191,7 +192,7 @@ def cost_estimate(suite: Suite, n_clips: int, names: list[str], done: int) -> st
         "causal": suite.discovery.max_queries + 100, "fourier": 40, "stft": 40 * 3, "random-frequencies": 60,
         "largest-magnitude": 60, "white-noise": 11, "gradient": 60,
     }
-    units = len(suite.targets) * n_clips * len([n for n in names if n != "superposition"])
+    units = len(suite.targets) * (n_clips * len([n for n in names if n != "superposition"]) + ("superposition" in names))
     queries = len(suite.targets) * n_clips * sum(per_clip.get(n, 0) for n in names)
     return (f"{suite.name}: {len(suite.targets)} target(s) x {n_clips} clip(s) x {len(names)} strategies "
             f"({', '.join(names)}) = {units} results, {done} already done; "
@@ -213,13 +214,25 @@ def model_hash(spec: TargetSpec, base: Path) -> str | None:
     return digest.hexdigest()
 
 
+def fingerprint_parts(suite: Suite, hashes: dict[str, str | None]) -> dict[str, str]:
+    """A hash per suite key whose change changes results (batch size, which changes only speed, is
+    left out; each model's contents are in). A run folder resumes only a run with equal parts."""
+    dumped = suite.model_dump(mode="json")
+    parts = {key: dumped[key] for key in RESULT_KEYS}
+    parts["targets"] = [{**{k: v for k, v in t.items() if k != "batch_size"}, "sha256": hashes[t["name"]]}
+                        for t in parts["targets"]]
+    parts["strategies"] = [[spec.name, spec.settings.model_dump(mode="json")] for spec in suite.strategies]
+    return {key: hashlib.sha256(json.dumps(value, sort_keys=True).encode()).hexdigest()[:16]
+            for key, value in parts.items()}
+
+
 def run_info(suite: Suite, clips: list[ClipRef], hashes: dict[str, str | None]) -> dict[str, Any]:
     """run.json: the suite as validated, its fingerprint, package versions, model hashes, the clips."""
-    dumped = suite.model_dump(mode="json")
-    result_part = {key: dumped[key] for key in RESULT_KEYS}
-    fingerprint = hashlib.sha256(repr(sorted((k, repr(v)) for k, v in result_part.items())).encode()).hexdigest()
+    parts = fingerprint_parts(suite, hashes)
     return {
-        "suite": dumped, "base": str(suite.base), "fingerprint": fingerprint, "models": hashes, "clips": [c.id for c in clips],
+        "suite": suite.model_dump(mode="json"), "base": str(suite.base), "fingerprint_parts": parts,
+        "fingerprint": hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest(),
+        "models": hashes, "clips": [c.id for c in clips],
         "versions": {name: _version(name) for name in PACKAGES}, "python": sys.version.split()[0],
         "started": datetime.now(timezone.utc).isoformat(timespec="seconds"), "freqrex_bench": __version__,
     }

@@ -73,7 +73,8 @@ class RunFolder:
         if self.info.is_file():
             before = json.loads(self.info.read_text(encoding="utf-8"))
             if before.get("fingerprint") != info["fingerprint"]:
-                changed = sorted(k for k, v in info["suite"].items() if before.get("suite", {}).get(k) != v)
+                old_parts = before.get("fingerprint_parts", {})
+                changed = sorted(k for k, v in info["fingerprint_parts"].items() if old_parts.get(k) != v)
                 raise InvalidInputError(
                     f"{self.root} holds a run of a different suite (changed: {', '.join(changed) or 'settings'}); "
                     "pass --fresh to start it over or --out for another folder"
@@ -93,24 +94,24 @@ class RunFolder:
                 shutil.rmtree(path)
 
     def load(self) -> list[dict[str, Any]]:
-        """Every complete results line (a torn last line, from a kill, is cut off the file)."""
+        """Every results line. A torn last line (a kill mid-write: no newline yet) is cut off the file;
+        a bad complete line is an error, never silently dropped with the good lines after it."""
         if not self.results.is_file():
             return []
-        records, good_bytes = [], 0
-        with self.results.open("rb") as lines:
-            for raw in lines:
-                try:
-                    record = json.loads(raw)
-                except (json.JSONDecodeError, UnicodeDecodeError):
-                    break
-                if not raw.endswith(b"\n"):
-                    break
-                records.append(record)
-                good_bytes += len(raw)
-        if good_bytes != self.results.stat().st_size:
+        raw = self.results.read_bytes()
+        complete, newline, torn = raw.rpartition(b"\n")
+        records = [self._parse(line, number) for number, line in enumerate(complete.split(b"\n"), 1)] if newline else []
+        if torn:
             with self.results.open("r+b") as handle:
-                handle.truncate(good_bytes)
+                handle.truncate(len(complete) + len(newline))
         return records
+
+    def _parse(self, line: bytes, number: int) -> dict[str, Any]:
+        try:
+            return json.loads(line)
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            raise InvalidInputError(f"{self.results} line {number} is not a results record; fix or remove that "
+                                    "line, or pass --fresh to start over") from None
 
     def append(self, records: list[dict[str, Any]]) -> None:
         """Append finished records durably: written, flushed and fsynced before returning."""

@@ -158,6 +158,19 @@ class StrategySpec(_Strict):
         return STRATEGY_PARAMETERS[self.name].model_validate(self.parameters)
 
 
+FREQUENCY_ATTACKS = ("fourier", "random-frequencies", "largest-magnitude")
+
+
+def metrics_of(strategy: str) -> tuple[str, ...]:
+    """The metrics a check may bound for a strategy: causal discovery has no success, and only
+    frequency attacks count success within 1 and 5 changes."""
+    if strategy == "causal":
+        return ("mean_queries", "error_rate")
+    if strategy in FREQUENCY_ATTACKS:
+        return METRICS
+    return tuple(m for m in METRICS if m not in ("success_rate_1", "success_rate_5"))
+
+
 METRICS = ("success_rate", "success_rate_1", "success_rate_5", "median_snr_db", "best_snr_db", "mean_queries",
            "pcm16_survival_rate", "error_rate")
 
@@ -186,7 +199,7 @@ class ReportSpec(_Strict):
 
 class Suite(_Strict):
     name: str = Field("suite", pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$", max_length=80)
-    seed: int = 0
+    seed: int = Field(0, ge=0, description="one seed reproduces the run exactly")
     output: str | None = Field(None, description="run folder (default runs/<name> beside the suite)")
     targets: list[TargetSpec] = Field(min_length=1)
     data: DataSpec
@@ -219,10 +232,15 @@ class Suite(_Strict):
         strategies = [s.name for s in self.strategies]
         if len(set(strategies)) != len(strategies):
             raise ValueError(f"strategies: each strategy may appear once, got {strategies}")
+        runs = ["causal", *(name for name in strategies if name not in ("causal", "superposition"))]
         for i, check in enumerate(self.checks):
-            if check.strategy not in strategies:
+            if check.strategy not in runs:
                 raise ValueError(f"checks[{i}].strategy: {check.strategy!r} is not run by this suite "
-                                 f"(expected one of {strategies})")
+                                 f"(expected one of {runs})")
+            allowed = metrics_of(check.strategy)
+            if check.metric not in allowed:
+                raise ValueError(f"checks[{i}].metric: {check.metric!r} has no value for {check.strategy} "
+                                 f"(expected one of {list(allowed)})")
             if check.target is not None and check.target not in names:
                 raise ValueError(f"checks[{i}].target: {check.target!r} is not a target of this suite "
                                  f"(expected one of {names})")

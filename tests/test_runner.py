@@ -96,6 +96,17 @@ def test_a_torn_last_line_is_dropped_and_redone(tmp_path):
     assert first.new_records == 1
 
 
+def test_a_corrupted_line_before_the_end_is_an_error_not_a_silent_loss(tmp_path, capsys):
+    path = write_suite(tmp_path, strategies=["causal", "fourier"], data={"paths": [str(FSDD / "2_theo_3.wav")]})
+    assert main(["run", str(path), "--out", str(tmp_path / "run"), "--quiet"]) == 0
+    results = tmp_path / "run" / "results.jsonl"
+    _, second = results.read_text().splitlines()
+    results.write_text("garbage\n" + second + "\n")
+    assert main(["run", str(path), "--out", str(tmp_path / "run"), "--quiet"]) == 2
+    assert "results.jsonl line 1 is not a results record" in capsys.readouterr().err
+    assert results.read_text() == "garbage\n" + second + "\n"  # nothing was dropped
+
+
 def test_a_failing_clip_is_recorded_and_the_suite_goes_on(tmp_path):
     shutil.copy(FSDD / "2_theo_3.wav", tmp_path / "2_good.wav")
     (tmp_path / "3_broken.wav").write_bytes(b"RIFF not really a wav")
@@ -133,18 +144,30 @@ def test_compare_fails_when_robustness_regressed(tmp_path, capsys):
     worse = tmp_path / "worse.json"
     (tmp_path / "base.json").write_text(json.dumps(base))
     same.write_text(json.dumps(base))
-    base["targets"]["m"]["strategies"]["fourier"] = {"success_rate": 0.5, "median_snr_db": 12.0}
+    base["targets"]["m"]["strategies"]["fourier"] = {"success_rate": 0.5, "median_snr_db": 26.0}
     worse.write_text(json.dumps(base))
     assert main(["compare", str(tmp_path / "base.json"), str(same)]) == 0
     assert main(["compare", str(tmp_path / "base.json"), str(worse)]) == 1
     out = capsys.readouterr().out
-    assert "m/fourier/success_rate: 0.2 -> 0.5 REGRESSED by 0.3" in out and "m/fourier/median_snr_db: 20 -> 12 REGRESSED" in out
+    assert "m/fourier/success_rate: 0.2 -> 0.5 REGRESSED by 0.3" in out
+    assert "m/fourier/median_snr_db: 20 -> 26 REGRESSED by 6" in out  # attacks got subtler: less robust
     assert main(["compare", str(tmp_path / "base.json"), str(tmp_path / "absent")]) == 2
 
 
 def test_a_changed_suite_does_not_silently_mix_with_an_old_run(tmp_path, capsys):
     path = write_suite(tmp_path, strategies=["causal"], data={"paths": [str(FSDD / "2_theo_3.wav")]})
     assert main(["run", str(path), "--out", str(tmp_path / "run"), "--quiet"]) == 0
+    faster = write_suite(tmp_path, strategies=["causal"], data={"paths": [str(FSDD / "2_theo_3.wav")]},
+                         targets=[{"kind": "hf", "name": "fsdd-ast", "path": str(DEMO_MODEL), "batch_size": 4}])
+    assert main(["run", str(faster), "--out", str(tmp_path / "run"), "--quiet"]) == 0  # speed only: resumes
+    assert "0 new result(s)" in capsys.readouterr().out
+    retrained = tmp_path / "model"
+    shutil.copytree(DEMO_MODEL, retrained)
+    (retrained / "README.md").write_text("retrained")
+    moved = write_suite(tmp_path, strategies=["causal"], data={"paths": [str(FSDD / "2_theo_3.wav")]},
+                        targets=[{"kind": "hf", "name": "fsdd-ast", "path": str(retrained)}])
+    assert main(["run", str(moved), "--out", str(tmp_path / "run"), "--quiet"]) == 2
+    assert "holds a run of a different suite (changed: targets)" in capsys.readouterr().err
     changed = write_suite(tmp_path, strategies=["causal"], data={"paths": [str(FSDD / "2_theo_3.wav")]}, seed=5)
     assert main(["run", str(changed), "--out", str(tmp_path / "run"), "--quiet"]) == 2
     assert "holds a run of a different suite (changed: seed)" in capsys.readouterr().err

@@ -72,12 +72,15 @@ VALID = [
     ({"report": {"title": "Nightly", "audio": False, "examples": 0}}, "report.examples", 0),
     ({"checks": [{"strategy": "fourier", "metric": "success_rate", "max": 0.5, "target": "demo"},
                  {"strategy": "causal", "metric": "error_rate", "min": 0, "max": 0}]}, "checks.1.max", 0),
+    ({"strategies": ["fourier"], "checks": [{"strategy": "causal", "metric": "mean_queries", "max": 9000}]},
+     "checks.0.strategy", "causal"),
 ]
 
 # (changes, text the one-line error must contain)
 INVALID = [
     ({"name": "bad name!"}, "name: String should match pattern"),
     ({"seed": "abc"}, "seed: Input should be a valid integer"),
+    ({"seed": -1}, "seed: Input should be greater than or equal to 0"),
     ({"output": 3}, "output: Input should be a valid string"),
     ({"colour": "red"}, "colour: unknown key (expected one of: name, seed, output"),
     ({"targets": []}, "targets: List should have at least 1 item"),
@@ -135,6 +138,10 @@ INVALID = [
     ({"checks": [{"strategy": "fourier", "metric": "success_rate", "max": 1, "target": "other"}]},
      "checks[0].target: 'other' is not a target of this suite"),
     ({"checks": [{"strategy": "fourier", "metric": "success_rate", "max": "half"}]}, "checks[0].max: Input should be"),
+    ({"strategies": ["stft"], "checks": [{"strategy": "stft", "metric": "success_rate_1", "max": 1}]},
+     "checks[0].metric: 'success_rate_1' has no value for stft"),
+    ({"checks": [{"strategy": "causal", "metric": "success_rate", "max": 1}]},
+     "checks[0].metric: 'success_rate' has no value for causal (expected one of ['mean_queries', 'error_rate'])"),
 ]
 
 

@@ -129,7 +129,7 @@ class GradientAttack:
 
     def run(self, ctx: Context) -> AttackResult:
         if not getattr(ctx.oracle.target, "differentiable", False):
-            attack = Attack(ctx, self.name, "steps", self.settings)
+            attack = Attack(ctx, self.name, "steps", self.settings, details={"applicable": False})
             return attack.failed(f"{type(ctx.oracle.target).__name__} has no differentiable torch forward pass")
         snr, prior = reference_snr(ctx, self.fourier, self.settings, self.snr_db)
         x = ctx.spectrum.signal.astype(np.float32)

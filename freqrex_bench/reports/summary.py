@@ -86,7 +86,10 @@ def _mean_profile(profiles: Iterable[list[float]]) -> list[float] | None:
 
 
 def _strategy(records: list[dict[str, Any]]) -> dict[str, Any]:
-    """An attack's figures: success overall and within 1 and 5 changes (Table 3), SNR, queries, pcm16."""
+    """An attack's figures: success overall and within 1 and 5 changes (Table 3), SNR, queries, pcm16.
+    Runs where the attack does not apply (a gradient attack on a model without a torch forward pass)
+    are left out, so they do not pass for failures."""
+    records = [r for r in records if not r["ok"] or r["record"]["details"].get("applicable", True)]
     ok = [r["record"] for r in records if r["ok"]]
     won = [r for r in ok if r["success"]]
     snrs = [r["snr_db"] for r in won if r["snr_db"] is not None]
