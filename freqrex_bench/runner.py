@@ -221,7 +221,8 @@ def fingerprint_parts(suite: Suite, hashes: dict[str, str | None]) -> dict[str, 
     parts = {key: dumped[key] for key in RESULT_KEYS}
     parts["targets"] = [{**{k: v for k, v in t.items() if k != "batch_size"}, "sha256": hashes[t["name"]]}
                         for t in parts["targets"]]
-    parts["strategies"] = [[spec.name, spec.settings.model_dump(mode="json")] for spec in suite.strategies]
+    listed = {spec.name: spec.settings.model_dump(mode="json") for spec in suite.strategies}
+    parts["strategies"] = sorted({"causal": {}, **listed}.items())  # order and listing causal change nothing
     return {key: hashlib.sha256(json.dumps(value, sort_keys=True).encode()).hexdigest()[:16]
             for key, value in parts.items()}
 
