@@ -84,6 +84,24 @@ def test_a_run_killed_with_sigkill_resumes_to_the_same_results(tmp_path):
     assert again.new_records == 0
 
 
+def test_ctrl_c_keeps_what_finished_and_says_how_to_resume(tmp_path):
+    path = write_suite(tmp_path)
+    process = cli("run", path, "--out", tmp_path / "run", "--quiet")
+    results = tmp_path / "run" / "results.jsonl"
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline and (not results.is_file() or len(results.read_bytes().splitlines()) < 2):
+        time.sleep(0.02)
+    process.send_signal(signal.SIGINT)
+    _, err = process.communicate(timeout=120)
+    assert process.returncode == 130
+    assert "interrupted; finished results are kept: run the same command again to resume" in err
+    assert "Traceback" not in err
+    kept = [json.loads(line) for line in results.read_text().splitlines()]
+    assert 2 <= len(kept) < 10
+    outcome = run_suite(load_suite(path), tmp_path / "run", progress=False, log=lambda line: None)
+    assert outcome.new_records == 10 - len(kept) and not outcome.errors
+
+
 def test_a_torn_last_line_is_dropped_and_redone(tmp_path):
     path = write_suite(tmp_path, strategies=["causal"], data={"paths": [str(FSDD / "2_theo_3.wav")]})
     first = run_suite(load_suite(path), tmp_path / "run", progress=False, log=lambda line: None)
