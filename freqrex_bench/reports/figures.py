@@ -31,10 +31,12 @@ def responsibility(hz: np.ndarray, values: np.ndarray, subsets: Mapping[str, np.
     top.plot(hz, values, lw=0.7, color="#333333")
     top.set_ylabel("responsibility")
     top.set_title(title, fontsize=10)
+    strip = np.ones((max(len(subsets), 1), hz.size, 3))  # one row of coloured bins per subset, drawn as an image
     for row, (kind, bins) in enumerate(subsets.items()):
-        marks.vlines(hz[bins], row + 0.1, row + 0.9, color=SUBSET_COLOURS.get(kind, "k"), lw=0.6)
+        strip[row, bins] = matplotlib.colors.to_rgb(SUBSET_COLOURS.get(kind, "k"))
+    marks.imshow(strip, aspect="auto", interpolation="nearest", origin="lower",
+                 extent=(hz[0], hz[-1], 0, strip.shape[0]))
     marks.set_yticks(np.arange(len(subsets)) + 0.5, list(subsets), fontsize=8)
-    marks.set_ylim(0, max(len(subsets), 1))
     marks.set_xlabel("frequency (Hz)")
     return png(figure)
 
@@ -66,10 +68,11 @@ def spectrograms(original: np.ndarray, adversarial: np.ndarray, sample_rate: int
     for axis, data, name, cmap in ((axes[0], before, "original", "magma"), (axes[1], after, "adversarial", "magma"),
                                    (axes[2], after - before, "difference (dB)", "coolwarm")):
         limits = {"vmin": low, "vmax": before.max()} if cmap == "magma" else {"vmin": -20, "vmax": 20}
-        mesh = axis.pcolormesh(t, f, data, shading="auto", cmap=cmap, **limits)
+        mesh = axis.imshow(data, aspect="auto", origin="lower", cmap=cmap, interpolation="nearest",
+                           extent=(t[0], t[-1], f[0], f[-1]), **limits)
         axis.set_title(name, fontsize=9)
         axis.set_xlabel("time (s)")
         figure.colorbar(mesh, ax=axis, pad=0.01)
     axes[0].set_ylabel("frequency (Hz)")
-    figure.suptitle(title, fontsize=10)
+    figure.suptitle(title, fontsize=10, y=1.04)
     return png(figure)
