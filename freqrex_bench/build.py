@@ -46,6 +46,10 @@ def build_target(spec: TargetSpec, base: Path) -> Target:
     """Load the model a target spec names; a missing framework is a one-line error saying what to install."""
     try:
         return _load(spec, base)
+    except InvalidInputError as exc:
+        if str(exc).startswith(f"targets[{spec.name}]"):
+            raise
+        raise InvalidInputError(f"targets[{spec.name}]: {exc}") from None
     except ModuleNotFoundError as exc:
         if isinstance(spec, CallableSpec):
             raise

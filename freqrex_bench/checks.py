@@ -7,10 +7,12 @@ sufficed), means a less robust model; so a robustness gate is `max` on both.
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass
 from typing import Any
 from xml.etree import ElementTree
 
+from .errors import InvalidInputError
 from .suite import CheckSpec
 
 SNR_METRICS = ("median_snr_db", "best_snr_db")
@@ -62,36 +64,64 @@ def _judge(check: CheckSpec, target: str, value: float | None, block: dict[str, 
         if check.metric in SNR_METRICS and block.get("runs") and block.get("success_rate") == 0:
             return CheckOutcome(name, target, check.strategy, check.metric, None, True,
                                 f"{name}: no attack succeeded, so there is no SNR to bound: ok")
-        return CheckOutcome(name, target, check.strategy, check.metric, None, False,
-                            f"{name}: no value (no finished runs of {check.strategy} on {target}) FAILED")
+        why = (f"no finished runs of {check.strategy} on {target}" if not block.get("runs")
+               else f"{check.strategy} never succeeded on {target}" if block.get("success_rate") == 0
+               else "the metric has no value for these runs")
+        return CheckOutcome(name, target, check.strategy, check.metric, None, False, f"{name}: no value ({why}) FAILED")
     passed = (check.min is None or value >= check.min) and (check.max is None or value <= check.max)
     return CheckOutcome(name, target, check.strategy, check.metric, value, passed,
                         f"{name}: {value:.4g} {'ok' if passed else 'FAILED'}")
 
 
 def compare(base: dict[str, Any], new: dict[str, Any], tolerance: float, snr_tolerance_db: float) -> list[CheckOutcome]:
-    """Per target and strategy in both runs: did robustness regress beyond the tolerances?
+    """Per target and strategy of the base run: did robustness regress beyond the tolerances?
 
     Success rates (and the error rate) may rise by at most `tolerance` (absolute); the median SNR of
-    successful attacks may rise (the attacks got subtler) by at most `snr_tolerance_db`.
+    successful attacks may rise (the attacks got subtler) by at most `snr_tolerance_db`. A target or
+    strategy of the base run missing from the new one fails: a gate must not pass by comparing nothing.
     """
+    before_all, after_all = attack_figures(base, "BASE"), attack_figures(new, "NEW")
     outcomes = []
-    for target, figures in base["targets"].items():
-        for strategy, before in figures.get("strategies", {}).items():
-            after = new["targets"].get(target, {}).get("strategies", {}).get(strategy)
-            if after is None:
+    for (target, strategy), before in before_all.items():
+        after = after_all.get((target, strategy))
+        if after is None:
+            name = f"{target}/{strategy}"
+            outcomes.append(CheckOutcome(name, target, strategy, "present", None, False,
+                                         f"{name}: in BASE but not in NEW FAILED"))
+            continue
+        for metric in WORSE_WHEN_HIGHER:
+            old, now = before.get(metric), after.get(metric)
+            if old is None or now is None:
                 continue
-            for metric in WORSE_WHEN_HIGHER:
-                old, now = before.get(metric), after.get(metric)
-                if old is None or now is None:
-                    continue
-                allowed = snr_tolerance_db if metric in SNR_METRICS else tolerance
-                name = f"{target}/{strategy}/{metric}"
-                passed = now - old <= allowed
-                verdict = "ok" if passed else f"REGRESSED by {now - old:.4g} (tolerance {allowed:g})"
-                outcomes.append(CheckOutcome(name, target, strategy, metric, now, passed,
-                                             f"{name}: {old:.4g} -> {now:.4g} {verdict}"))
+            allowed = snr_tolerance_db if metric in SNR_METRICS else tolerance
+            name = f"{target}/{strategy}/{metric}"
+            passed = now - old <= allowed
+            verdict = "ok" if passed else f"REGRESSED by {now - old:.4g} (tolerance {allowed:g})"
+            outcomes.append(CheckOutcome(name, target, strategy, metric, now, passed,
+                                         f"{name}: {old:.4g} -> {now:.4g} {verdict}"))
     return outcomes
+
+
+def attack_figures(summary: Any, which: str) -> dict[tuple[str, str], dict[str, float | None]]:
+    """(target, strategy) -> metrics of a summary.json, checked to have that shape (finite numbers or null)."""
+    def bad(what: str) -> InvalidInputError:
+        return InvalidInputError(f"{which} is not a freqrex-bench summary: {what}")
+
+    if not isinstance(summary, dict) or not isinstance(summary.get("targets"), dict):
+        raise bad("expected an object with a 'targets' mapping")
+    figures = {}
+    for target, block in summary["targets"].items():
+        strategies = block.get("strategies", {}) if isinstance(block, dict) else None
+        if not isinstance(strategies, dict):
+            raise bad(f"targets.{target}.strategies is not a mapping")
+        for strategy, metrics in strategies.items():
+            for metric in WORSE_WHEN_HIGHER:
+                value = metrics.get(metric) if isinstance(metrics, dict) else "?"
+                if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))
+                                          or not math.isfinite(value)):
+                    raise bad(f"targets.{target}.strategies.{strategy}.{metric} is {value!r}, expected a number or null")
+            figures[target, strategy] = metrics
+    return figures
 
 
 def junit_xml(suite_name: str, outcomes: list[CheckOutcome], errors: list[str]) -> str:

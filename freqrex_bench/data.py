@@ -172,16 +172,17 @@ def _absolute(path: str | Path) -> Path:
 
 
 def _is_audio(path: Path) -> bool:
-    return path.suffix.lower() in AUDIO_SUFFIXES
+    """An audio suffix and not a hidden file (macOS writes `._name.wav` metadata files beside clips)."""
+    return path.suffix.lower() in AUDIO_SUFFIXES and not path.name.startswith(".")
 
 
 def _expand(entry: str, base: Path, where: str) -> list[Path]:
     """The audio files one data.paths entry names; an error if it names none."""
     path = _absolute(base / entry)
-    if path.is_file() and not _is_audio(path):
+    if path.is_file() and path.suffix.lower() not in AUDIO_SUFFIXES:
         raise InvalidInputError(f"{where}: {entry!r} is not an audio file; expected a suffix in {_SUFFIX_NAMES}")
     if path.is_file():
-        return [path]
+        return [path]  # named explicitly: used even if hidden
     if path.is_dir():
         found = _walk(path)
     elif _GLOB_MAGIC.search(entry):

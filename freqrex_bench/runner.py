@@ -83,21 +83,26 @@ def run_suite(
     say(cost_estimate(suite, len(clips), names, len(done)))
     new, total = 0, len(suite.targets) * len(clips)
     finished = total - len(todo)
+    explained: set[str] = set()  # targets with new clip results in this run
     with tqdm(total=total, initial=finished,
               unit="clip", desc="clips", disable=None if progress else True, dynamic_ncols=True) as bar:
         for spec, ref in todo:
             target = load(spec.name)
             pending = [s for s in strategies if (spec.name, ref.id, s.name) not in done]
             bar.set_postfix_str(f"{spec.name} {ref.id}", refresh=False)
+            failed = 0
             for record in run_clip(suite, folder, spec, target, ref, pending):
                 folder.append([record])
                 new += 1
+                failed += not record["ok"]
+                explained.add(spec.name)
             bar.update(1)
             finished += 1
             if bar.disable and progress:  # no terminal (CI logs): one line per clip instead of a bar
-                say(f"[{finished}/{total}] {spec.name} {ref.id}: done")
+                say(f"[{finished}/{total}] {spec.name} {ref.id}: " + (f"{failed} error(s)" if failed else "done"))
         for spec in suite.targets:
-            if suite.runs("superposition") and (spec.name, None, "superposition") not in done:
+            stale = spec.name in explained or (spec.name, None, "superposition") not in done
+            if suite.runs("superposition") and stale:  # new clip results: compose again
                 folder.append([superpose(suite, folder, spec, load(spec.name), clips)])
                 new += 1
     records = list(latest(folder.load()))

@@ -23,6 +23,7 @@ RESULTS, RUN_INFO, SUMMARY, REPORT = "results.jsonl", "run.json", "summary.json"
 FOLDERS = ("adversarial", "explanations", "signals")
 
 Key = tuple[str, str | None, str]
+RECORD_KEYS = {"target", "clip", "strategy", "ok"}
 
 
 def record_key(record: dict[str, Any]) -> Key:
@@ -66,11 +67,16 @@ class RunFolder:
         return path.relative_to(self.root).as_posix()
 
     def start(self, info: dict[str, Any], fresh: bool) -> None:
-        """Create the folder, or check that the run already in it was made by the same suite."""
+        """Create the folder, or check that the results already in it were made by the same suite."""
         if fresh:
             self.clear()
-        self.root.mkdir(parents=True, exist_ok=True)
-        if self.info.is_file():
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise InvalidInputError(f"cannot use {self.root} as the run folder: {exc.strerror}") from None
+        if not self.root.is_dir():
+            raise InvalidInputError(f"cannot use {self.root} as the run folder: it is not a folder")
+        if self.info.is_file() and self.load():  # a run.json with no results yet binds nothing
             before = json.loads(self.info.read_text(encoding="utf-8"))
             if before.get("fingerprint") != info["fingerprint"]:
                 old_parts = before.get("fingerprint_parts", {})
@@ -83,7 +89,18 @@ class RunFolder:
         _write_atomic(self.info, json.dumps(jsonable(info), indent=2))
 
     def clear(self) -> None:
-        """Remove what a run writes (only those files and folders), keeping anything else the user put there."""
+        """Remove what a run writes (only those files and folders), and only from a folder that holds a
+        run (its run.json), so --fresh can never wipe a folder that merely has a `signals/` in it."""
+        if not self.root.exists():
+            return
+        if not self.info.is_file():
+            ours = [name for name in (RESULTS, SUMMARY, REPORT, *FOLDERS) if (self.root / name).exists()]
+            if ours:
+                raise InvalidInputError(
+                    f"{self.root} is not a freqrex-bench run folder (no {RUN_INFO}) but holds {', '.join(ours)}; "
+                    "refusing to clear it: choose another --out"
+                )
+            return
         for name in (RESULTS, RUN_INFO, SUMMARY, REPORT):
             (self.root / name).unlink(missing_ok=True)
         for name in FOLDERS:
@@ -108,10 +125,13 @@ class RunFolder:
 
     def _parse(self, line: bytes, number: int) -> dict[str, Any]:
         try:
-            return json.loads(line)
+            record = json.loads(line)
         except (json.JSONDecodeError, UnicodeDecodeError):
+            record = None
+        if not isinstance(record, dict) or not RECORD_KEYS <= record.keys():
             raise InvalidInputError(f"{self.results} line {number} is not a results record; fix or remove that "
-                                    "line, or pass --fresh to start over") from None
+                                    "line, or pass --fresh to start over")
+        return record
 
     def append(self, records: list[dict[str, Any]]) -> None:
         """Append finished records durably: written, flushed and fsynced before returning."""

@@ -119,10 +119,34 @@ def test_a_corrupted_line_before_the_end_is_an_error_not_a_silent_loss(tmp_path,
     assert main(["run", str(path), "--out", str(tmp_path / "run"), "--quiet"]) == 0
     results = tmp_path / "run" / "results.jsonl"
     _, second = results.read_text().splitlines()
-    results.write_text("garbage\n" + second + "\n")
-    assert main(["run", str(path), "--out", str(tmp_path / "run"), "--quiet"]) == 2
-    assert "results.jsonl line 1 is not a results record" in capsys.readouterr().err
-    assert results.read_text() == "garbage\n" + second + "\n"  # nothing was dropped
+    for bad in ("garbage", '{"target": "fsdd-ast"}', "[1, 2]"):
+        results.write_text(bad + "\n" + second + "\n")
+        assert main(["run", str(path), "--out", str(tmp_path / "run"), "--quiet"]) == 2
+        assert "results.jsonl line 1 is not a results record" in capsys.readouterr().err
+        assert results.read_text() == bad + "\n" + second + "\n"  # nothing was dropped
+
+
+def test_the_run_folder_is_checked_before_anything_is_written_or_removed(tmp_path, capsys):
+    path = write_suite(tmp_path, strategies=["causal"], data={"paths": [str(FSDD / "2_theo_3.wav")]})
+    mine = tmp_path / "mine"
+    (mine / "signals").mkdir(parents=True)
+    (mine / "signals" / "important.txt").write_text("keep me")
+    assert main(["run", str(path), "--out", str(mine), "--fresh", "--quiet"]) == 2
+    assert "is not a freqrex-bench run folder" in capsys.readouterr().err
+    assert (mine / "signals" / "important.txt").read_text() == "keep me"
+    (tmp_path / "a-file").write_text("")
+    assert main(["run", str(path), "--out", str(tmp_path / "a-file"), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert "cannot use" in err and len(err.strip().splitlines()) == 1
+
+
+def test_a_run_that_failed_before_any_result_does_not_lock_the_folder(tmp_path, capsys):
+    wrong = write_suite(tmp_path, strategies=["causal"], data={"paths": [str(FSDD / "2_theo_3.wav")]},
+                        targets=[{"kind": "hf", "name": "fsdd-ast", "path": str(FSDD.parent)}])
+    assert main(["run", str(wrong), "--out", str(tmp_path / "run"), "--quiet"]) == 2
+    assert "targets[fsdd-ast]: " in capsys.readouterr().err
+    fixed = write_suite(tmp_path, strategies=["causal"], data={"paths": [str(FSDD / "2_theo_3.wav")]})
+    assert main(["run", str(fixed), "--out", str(tmp_path / "run"), "--quiet"]) == 0
 
 
 def test_a_failing_clip_is_recorded_and_the_suite_goes_on(tmp_path):
@@ -170,6 +194,15 @@ def test_compare_fails_when_robustness_regressed(tmp_path, capsys):
     assert "m/fourier/success_rate: 0.2 -> 0.5 REGRESSED by 0.3" in out
     assert "m/fourier/median_snr_db: 20 -> 26 REGRESSED by 6" in out  # attacks got subtler: less robust
     assert main(["compare", str(tmp_path / "base.json"), str(tmp_path / "absent")]) == 2
+    renamed = tmp_path / "renamed.json"
+    renamed.write_text(json.dumps({"targets": {"other": base["targets"]["m"]}}))
+    assert main(["compare", str(tmp_path / "base.json"), str(renamed)]) == 1
+    assert "m/fourier: in BASE but not in NEW FAILED" in capsys.readouterr().out
+    for broken in ({"no": "targets"}, [1, 2], {"targets": {"m": {"strategies": {"fourier": {"success_rate": "0.9"}}}}}):
+        renamed.write_text(json.dumps(broken))
+        assert main(["compare", str(tmp_path / "base.json"), str(renamed)]) == 2
+        err = capsys.readouterr().err
+        assert "NEW is not a freqrex-bench summary" in err and len(err.strip().splitlines()) == 1
 
 
 def test_a_changed_suite_does_not_silently_mix_with_an_old_run(tmp_path, capsys):
@@ -193,7 +226,7 @@ def test_a_changed_suite_does_not_silently_mix_with_an_old_run(tmp_path, capsys)
 
 
 def test_script_in_a_label_or_file_name_renders_as_text(tmp_path):
-    evil = "<script>alert(1)"
+    evil = "<script>alert(1)$5^_$"  # also matplotlib mathtext
     shutil.copy(FSDD / "2_theo_3.wav", tmp_path / f"{evil}.wav")
     suite = {
         "name": "escaping", "report": {"title": "<script>alert('title')</script>"},

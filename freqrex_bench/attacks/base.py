@@ -11,6 +11,7 @@ from pydantic import BaseModel
 
 from ..oracle import Oracle
 from ..spectrum import Spectrum
+from ..validation import whole_number
 
 
 class Strategy(Protocol):
@@ -59,6 +60,7 @@ class Context:
         Silence matters: removal is the neutral value, so if silence alone gets the clip's class,
         no set of frequencies can be necessary for it.
         """
+        seed = whole_number(seed, "seed", minimum=0)
         spectrum = Spectrum.from_signal(signal, oracle.target.sample_rate)
         clip = np.asarray(signal, dtype=np.float32)
         labels, scores = oracle.classify(np.stack([clip, np.zeros_like(clip)]))

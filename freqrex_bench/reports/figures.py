@@ -17,6 +17,11 @@ from scipy import signal as scipy_signal
 SUBSET_COLOURS = {"sufficient": "#1b9e77", "necessary": "#d95f02", "complete": "#7570b3"}
 
 
+def literal(text: str) -> str:
+    """Text drawn as written: a `$` in a clip name or label would otherwise start matplotlib mathtext."""
+    return text.replace("$", r"\$")
+
+
 def png(figure: Figure) -> bytes:
     """The figure as PNG bytes; the figure is closed so long runs do not pile up memory."""
     buffer = io.BytesIO()
@@ -30,7 +35,7 @@ def responsibility(hz: np.ndarray, values: np.ndarray, subsets: Mapping[str, np.
     figure, (top, marks) = plt.subplots(2, 1, figsize=(8, 3.2), sharex=True, gridspec_kw={"height_ratios": [3, 1]})
     top.plot(hz, values, lw=0.7, color="#333333")
     top.set_ylabel("responsibility")
-    top.set_title(title, fontsize=10)
+    top.set_title(literal(title), fontsize=10)
     strip = np.ones((max(len(subsets), 1), hz.size, 3))  # one row of coloured bins per subset, drawn as an image
     for row, (kind, bins) in enumerate(subsets.items()):
         strip[row, bins] = matplotlib.colors.to_rgb(SUBSET_COLOURS.get(kind, "k"))
@@ -49,7 +54,7 @@ def class_heatmap(profiles: Mapping[str, list[float]], sample_rate: int, what: s
     figure, axis = plt.subplots(figsize=(8, 0.35 * len(labels) + 1.2))
     image = axis.imshow(grid, aspect="auto", cmap="magma", interpolation="nearest",
                         extent=(0, sample_rate / 2, len(labels) - 0.5, -0.5))
-    axis.set_yticks(range(len(labels)), labels, fontsize=8)
+    axis.set_yticks(range(len(labels)), [literal(label) for label in labels], fontsize=8)
     axis.set_xlabel("frequency (Hz)")
     figure.colorbar(image, ax=axis, label=what, pad=0.01)
     return png(figure)
@@ -74,5 +79,5 @@ def spectrograms(original: np.ndarray, adversarial: np.ndarray, sample_rate: int
         axis.set_xlabel("time (s)")
         figure.colorbar(mesh, ax=axis, pad=0.01)
     axes[0].set_ylabel("frequency (Hz)")
-    figure.suptitle(title, fontsize=10, y=1.04)
+    figure.suptitle(literal(title), fontsize=10, y=1.04)
     return png(figure)

@@ -108,26 +108,27 @@ def _example(folder: RunFolder, records: list[dict[str, Any]], audio: bool) -> d
     causal = next(r for r in records if r["strategy"] == "causal")
     result = causal["record"]
     rate_hz = result["sample_rate"]
-    with np.load(folder.root / causal["files"]["explanation"]) as arrays:
-        values = arrays["responsibility"]
-        subsets = {kind: arrays[kind] for kind in ("sufficient", "necessary", "complete") if kind in arrays}
-    hz = np.fft.rfftfreq(result["n_samples"], 1 / rate_hz)
     clip = causal["clip"]
     example = {
-        "clip": clip, "truth": causal["truth"], "record": result,
-        "figure": data_uri("image/png", figures.responsibility(hz, values, subsets, f"{clip}: {result['label']}")),
+        "clip": clip, "truth": causal["truth"], "record": result, "figure": None,
         "audio": [], "attacks": [r for r in records if r["strategy"] in ATTACKS_SHOWN], "spectrogram": None,
     }
+    explanation = _existing(folder, causal["files"], "explanation")
+    if explanation is not None:
+        with np.load(explanation) as arrays:
+            values = arrays["responsibility"]
+            subsets = {kind: arrays[kind] for kind in ("sufficient", "necessary", "complete") if kind in arrays}
+        hz = np.fft.rfftfreq(result["n_samples"], 1 / rate_hz)
+        example["figure"] = data_uri("image/png", figures.responsibility(hz, values, subsets, f"{clip}: {result['label']}"))
     if audio:
         for kind in ("original", "sufficient", "necessary"):
-            if kind in causal["files"]:
-                example["audio"].append((kind, _wav_uri(folder.root / causal["files"][kind])))
+            if (wav := _existing(folder, causal["files"], kind)) is not None:
+                example["audio"].append((kind, *_wav(wav)))
         for attack in example["attacks"]:
-            if attack["ok"] and "adversarial_wav" in attack.get("files", {}):
-                example["audio"].append((f"adversarial ({attack['strategy']})",
-                                         _wav_uri(folder.root / attack["files"]["adversarial_wav"])))
+            if attack["ok"] and (wav := _existing(folder, attack["files"], "adversarial_wav")) is not None:
+                example["audio"].append((f"adversarial ({attack['strategy']})", *_wav(wav)))
     stft = next((r for r in example["attacks"] if r["strategy"] == "stft" and r["ok"] and r["record"]["success"]), None)
-    if stft and "original" in causal["files"] and "adversarial" in stft["files"]:
+    if stft and _existing(folder, causal["files"], "original") and _existing(folder, stft["files"], "adversarial"):
         original, _ = soundfile.read(folder.root / causal["files"]["original"], dtype="float32")
         adversarial = np.load(folder.root / stft["files"]["adversarial"], allow_pickle=False)
         frame = int(stft["record"]["details"].get("frame_size") or 256)
@@ -136,5 +137,13 @@ def _example(folder: RunFolder, records: list[dict[str, Any]], audio: bool) -> d
     return example
 
 
-def _wav_uri(path: Path) -> str:
-    return data_uri("audio/wav", path.read_bytes())
+def _existing(folder: RunFolder, files: dict[str, str], kind: str) -> Path | None:
+    """A file a record names, if it is still there (CI artifacts are often pruned): the report shows
+    what remains rather than failing."""
+    path = folder.root / files[kind] if kind in files else None
+    return path if path is not None and path.is_file() else None
+
+
+def _wav(path: Path) -> tuple[str, float]:
+    """A wav as a data URI, and its length in seconds (players round short clips down to 0:00)."""
+    return data_uri("audio/wav", path.read_bytes()), soundfile.info(str(path)).duration
