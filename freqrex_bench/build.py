@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import importlib.util
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from .attacks import (
     CausalDiscovery,
@@ -90,17 +92,12 @@ def build_strategies(suite: Suite) -> list[Strategy]:
     settings = suite.attacks
     fourier_spec = chosen.get("fourier")
     fourier = FourierAttack(settings, discovery, fourier_spec.candidates if fourier_spec else "sufficient")
-    made: dict[str, Strategy] = {"causal": discovery, "fourier": fourier}
-    if "stft" in chosen:
-        spec = chosen["stft"]
-        made["stft"] = STFTAttack(settings, fourier, tuple(spec.frame_sizes), spec.max_frames, spec.all_frame_sizes)
-    if "random-frequencies" in chosen:
-        made["random-frequencies"] = RandomFrequencies(settings)
-    if "largest-magnitude" in chosen:
-        made["largest-magnitude"] = LargestMagnitude(settings)
-    if "white-noise" in chosen:
-        made["white-noise"] = WhiteNoise(settings, fourier, chosen["white-noise"].snr_db, chosen["white-noise"].trials)
-    if "gradient" in chosen:
-        made["gradient"] = GradientAttack(settings, fourier, chosen["gradient"].snr_db, chosen["gradient"].steps)
-    order = ["causal"] + [name for name in chosen if name not in ("causal", "superposition")]
-    return [made[name] for name in order]
+    make: dict[str, Callable[[Any], Strategy]] = {
+        "fourier": lambda _: fourier,
+        "stft": lambda p: STFTAttack(settings, fourier, tuple(p.frame_sizes), p.max_frames, p.all_frame_sizes),
+        "random-frequencies": lambda _: RandomFrequencies(settings),
+        "largest-magnitude": lambda _: LargestMagnitude(settings),
+        "white-noise": lambda p: WhiteNoise(settings, fourier, p.snr_db, p.trials),
+        "gradient": lambda p: GradientAttack(settings, fourier, p.snr_db, p.steps),
+    }
+    return [discovery] + [make[name](p) for name, p in chosen.items() if name not in ("causal", "superposition")]

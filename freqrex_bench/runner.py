@@ -76,8 +76,8 @@ def run_suite(
     specs = {spec.name: spec for spec in suite.targets}
     load = functools.cache(lambda name: build_target(specs[name], suite.base))  # each model loads once, if needed
     hashes = {spec.name: model_hash(spec, suite.base) for spec in suite.targets}
-    folder.start(run_info(suite, clips, hashes), fresh)
-    done = {record_key(r): r for r in latest(folder.load()) if r["ok"] or not retry_errors}
+    records = folder.start(run_info(suite, clips, hashes), fresh)
+    done = {record_key(r): r for r in latest(records) if r["ok"] or not retry_errors}
     todo = [(spec, ref) for spec in suite.targets for ref in clips
             if any((spec.name, ref.id, name) not in done for name in names if name != "superposition")]
     say(cost_estimate(suite, len(clips), names, len(done)))
@@ -93,6 +93,7 @@ def run_suite(
             failed = 0
             for record in run_clip(suite, folder, spec, target, ref, pending):
                 folder.append([record])
+                records.append(record)
                 new += 1
                 failed += not record["ok"]
                 explained.add(spec.name)
@@ -103,9 +104,11 @@ def run_suite(
         for spec in suite.targets:
             stale = spec.name in explained or (spec.name, None, "superposition") not in done
             if suite.runs("superposition") and stale:  # new clip results: compose again
-                folder.append([superpose(suite, folder, spec, load(spec.name), clips)])
+                record = superpose(suite, folder, spec, load(spec.name), clips, records)
+                folder.append([record])
+                records.append(record)
                 new += 1
-    records = list(latest(folder.load()))
+    records = list(latest(records))
     summary, checks = write_report(folder, suite, records)
     errors = [f"{r['target']} {r['clip']} {r['strategy']}: {r['error']}" for r in records if not r["ok"]]
     return RunOutcome(folder, records, summary, checks, new, errors)
@@ -135,9 +138,10 @@ def run_clip(
             yield {**head, "strategy": strategy.name, "ok": True, "record": result.to_dict(), "files": files,
                    "seconds": time.perf_counter() - began}
         except Exception as exc:  # noqa: BLE001
-            yield {**head, "strategy": strategy.name, **failure(exc)}
+            error = failure(exc)
+            yield {**head, "strategy": strategy.name, **error}
             if strategy.name == "causal":
-                causal_error = {"ok": False, "error": f"causal discovery failed: {failure(exc)['error']}"}
+                causal_error = {**error, "error": f"causal discovery failed: {error['error']}"}
 
 
 def failure(exc: BaseException) -> dict[str, Any]:
@@ -167,10 +171,12 @@ def save_files(suite: Suite, folder: RunFolder, target: str, ref: ClipRef, clip:
     return files
 
 
-def superpose(suite: Suite, folder: RunFolder, spec: TargetSpec, target: Any, clips: list[ClipRef]) -> dict[str, Any]:
+def superpose(
+    suite: Suite, folder: RunFolder, spec: TargetSpec, target: Any, clips: list[ClipRef], records: list[dict[str, Any]]
+) -> dict[str, Any]:
     """Superposition for one target, from the recorded sufficient sets of its clips (paper Table 2)."""
     head = {"target": spec.name, "clip": None, "truth": None, "strategy": "superposition"}
-    causal = {r["clip"]: r for r in latest(folder.load()) if r["target"] == spec.name and r["strategy"] == "causal"}
+    causal = {r["clip"]: r for r in latest(records) if r["target"] == spec.name and r["strategy"] == "causal"}
     predicted, signals, truths = [], [], []
     try:
         for ref in clips:

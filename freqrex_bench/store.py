@@ -66,8 +66,9 @@ class RunFolder:
     def relative(self, path: Path) -> str:
         return path.relative_to(self.root).as_posix()
 
-    def start(self, info: dict[str, Any], fresh: bool) -> None:
-        """Create the folder, or check that the results already in it were made by the same suite."""
+    def start(self, info: dict[str, Any], fresh: bool) -> list[dict[str, Any]]:
+        """Create the folder, or check that the results already in it were made by the same suite;
+        returns those results (see `load`)."""
         if fresh:
             self.clear()
         try:
@@ -76,7 +77,8 @@ class RunFolder:
             raise InvalidInputError(f"cannot use {self.root} as the run folder: {exc.strerror}") from None
         if not self.root.is_dir():
             raise InvalidInputError(f"cannot use {self.root} as the run folder: it is not a folder")
-        if self.info.is_file() and self.load():  # a run.json with no results yet binds nothing
+        records = self.load()
+        if self.info.is_file() and records:  # a run.json with no results yet binds nothing
             before = json.loads(self.info.read_text(encoding="utf-8"))
             if before.get("fingerprint") != info["fingerprint"]:
                 old_parts = before.get("fingerprint_parts", {})
@@ -87,6 +89,7 @@ class RunFolder:
                 )
             info = {**info, "started": before.get("started", info.get("started"))}
         _write_atomic(self.info, json.dumps(jsonable(info), indent=2))
+        return records
 
     def clear(self) -> None:
         """Remove what a run writes (only those files and folders), and only from a folder that holds a

@@ -40,33 +40,32 @@ class HFSpec(_FramedSpec):
     output: Output | None = Field(None, description="override the activation chosen from the config")
 
 
-class TorchScriptSpec(_FramedSpec):
-    kind: Literal["torchscript"]
-    path: str = Field(description="a torch.jit model file, or pkg:<package>/<file> inside an installed package")
+class _LabelledSpec(_FramedSpec):
+    """A model that does not carry its own labels and rate (everything but a transformers folder)."""
+
     labels: list[str] = Field(min_length=2)
     sample_rate: int = Field(gt=0)
     output: Output = "probabilities"
+
+
+class TorchScriptSpec(_LabelledSpec):
+    kind: Literal["torchscript"]
+    path: str = Field(description="a torch.jit model file, or pkg:<package>/<file> inside an installed package")
     extra_args: list[int | float | str] = Field(default_factory=list, description="passed after the batch")
     stateful: bool = False
     reset: str | None = "reset_states"
 
 
-class ONNXSpec(_FramedSpec):
+class ONNXSpec(_LabelledSpec):
     kind: Literal["onnx"]
     path: str = Field(description="an ONNX model file, or pkg:<package>/<file> inside an installed package")
-    labels: list[str] = Field(min_length=2)
-    sample_rate: int = Field(gt=0)
-    output: Output = "probabilities"
     input_name: str | None = None
     output_name: str | None = None
 
 
-class CallableSpec(_FramedSpec):
+class CallableSpec(_LabelledSpec):
     kind: Literal["callable"]
     function: str = Field(pattern=r"^[\w.]+:[\w.]+$", description="'package.module:function'")
-    labels: list[str] = Field(min_length=2)
-    sample_rate: int = Field(gt=0)
-    output: Output = "probabilities"
 
 
 TargetSpec = Annotated[HFSpec | TorchScriptSpec | ONNXSpec | CallableSpec, Field(discriminator="kind")]

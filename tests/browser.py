@@ -1,9 +1,8 @@
 """Look at a local HTML file the way a person would: in real headless Chromium, driven by Playwright.
 
 The system Chromium (Debian package ``chromium``) is used, never a browser downloaded by
-``playwright install``. Tests that need it should skip when :func:`chromium_available` is false::
-
-    pytestmark = pytest.mark.skipif(not chromium_available(), reason="needs chromium and playwright")
+``playwright install``. Tests never skip for a missing browser: CI installs it (`.ci/run`), and
+:func:`view_page` fails with the install hint when it is absent.
 
 Network requests (http, https, ws, wss) are blocked, so a page that is not self-contained shows up
 in :attr:`PageView.console_errors` rather than quietly fetching something.
@@ -11,7 +10,6 @@ in :attr:`PageView.console_errors` rather than quietly fetching something.
 
 from __future__ import annotations
 
-import importlib.util
 import math
 import shutil
 import tempfile
@@ -64,16 +62,6 @@ class PageView:
     """Number of ``<script>`` elements in the DOM (a report has none, so this proves escaping)."""
 
 
-def chromium_executable() -> str | None:
-    """The ``chromium`` on PATH, or None."""
-    return shutil.which("chromium")
-
-
-def chromium_available() -> bool:
-    """True when both the ``chromium`` executable and the ``playwright`` package are installed."""
-    return chromium_executable() is not None and importlib.util.find_spec("playwright") is not None
-
-
 def _normalise(text: str) -> str:
     return " ".join(text.split())
 
@@ -86,7 +74,7 @@ def view_page(path: Path, timeout_s: float = 30) -> PageView:
     then has a NaN duration. Raises RuntimeError when Chromium or Playwright is missing, and
     FileNotFoundError when ``path`` does not exist.
     """
-    executable = chromium_executable()
+    executable = shutil.which("chromium")
     if executable is None:
         raise RuntimeError(f"`chromium` is not on PATH; {INSTALL_HINT}")
     try:

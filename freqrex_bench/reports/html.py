@@ -128,9 +128,11 @@ def _example(folder: RunFolder, records: list[dict[str, Any]], audio: bool) -> d
             if attack["ok"] and (wav := _existing(folder, attack["files"], "adversarial_wav")) is not None:
                 example["audio"].append((f"adversarial ({attack['strategy']})", *_wav(wav)))
     stft = next((r for r in example["attacks"] if r["strategy"] == "stft" and r["ok"] and r["record"]["success"]), None)
-    if stft and _existing(folder, causal["files"], "original") and _existing(folder, stft["files"], "adversarial"):
-        original, _ = soundfile.read(folder.root / causal["files"]["original"], dtype="float32")
-        adversarial = np.load(folder.root / stft["files"]["adversarial"], allow_pickle=False)
+    original_wav = _existing(folder, causal["files"], "original")
+    adversarial_npy = _existing(folder, stft["files"], "adversarial") if stft else None
+    if original_wav and adversarial_npy:
+        original, _ = soundfile.read(original_wav, dtype="float32")
+        adversarial = np.load(adversarial_npy, allow_pickle=False)
         frame = int(stft["record"]["details"].get("frame_size") or 256)
         example["spectrogram"] = data_uri("image/png", figures.spectrograms(
             original, adversarial, rate_hz, frame, f"{clip}: STFT attack, frame {frame}"))
