@@ -87,17 +87,16 @@ def build_strategies(suite: Suite) -> list[Strategy]:
     Causal discovery always comes first: the causal attacks read it, and the report needs it. Strategies
     that build on the Fourier attack (STFT, white noise, gradient) share the suite's configured one.
     """
-    chosen = {spec.name: spec.settings for spec in suite.strategies}
+    chosen = {spec.name: spec.parameters for spec in suite.strategies}
     discovery = CausalDiscovery(suite.discovery)
     settings = suite.attacks
-    fourier_spec = chosen.get("fourier")
-    fourier = FourierAttack(settings, discovery, fourier_spec.candidates if fourier_spec else "sufficient")
-    make: dict[str, Callable[[Any], Strategy]] = {
+    fourier = FourierAttack(settings, discovery, **chosen.get("fourier", {}))
+    make: dict[str, Callable[[dict[str, Any]], Strategy]] = {
         "fourier": lambda _: fourier,
-        "stft": lambda p: STFTAttack(settings, fourier, tuple(p.frame_sizes), p.max_frames, p.all_frame_sizes),
-        "random-frequencies": lambda _: RandomFrequencies(settings),
-        "largest-magnitude": lambda _: LargestMagnitude(settings),
-        "white-noise": lambda p: WhiteNoise(settings, fourier, p.snr_db, p.trials),
-        "gradient": lambda p: GradientAttack(settings, fourier, p.snr_db, p.steps),
+        "stft": lambda p: STFTAttack(settings, fourier, **p),
+        "random-frequencies": lambda p: RandomFrequencies(settings, **p),
+        "largest-magnitude": lambda p: LargestMagnitude(settings, **p),
+        "white-noise": lambda p: WhiteNoise(settings, fourier, **p),
+        "gradient": lambda p: GradientAttack(settings, fourier, **p),
     }
     return [discovery] + [make[name](p) for name, p in chosen.items() if name not in ("causal", "superposition")]

@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import argparse
 import sys
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
 from . import __version__
 from .attacks.causal import CausalDiscovery, CausalResult
 from .attacks.settings import CausalSettings
-from .errors import FreqrexError, InvalidInputError
+from .errors import ClipWarning, FreqrexError, InvalidInputError
+from .status import Status
 
 EXIT_OK, EXIT_FAILED, EXIT_INVALID, EXIT_INTERRUPTED = 0, 1, 2, 130
 
@@ -109,7 +111,7 @@ def summary(result: CausalResult) -> str:
         )
     if result.inverse_label is not None:
         lines.append(f"clip minus necessary: {result.inverse_label_name} (score {result.inverse_score:.3f})")
-    if result.stopped == "budget":
+    if result.stopped is Status.BUDGET:
         lines.append("stopped early: the query budget ran out")
     lines.append(f"queries: {result.queries} in {result.seconds:.1f} s (model {result.model_seconds:.1f} s)")
     return "\n".join(lines)
@@ -121,10 +123,17 @@ def _explain(args: argparse.Namespace) -> int:
 
     settings = {key: _number(value) for key, value in args.settings}
     CausalDiscovery(**settings)  # check settings before the (slow) model load
-    result = explain(
-        HFTarget(args.model), args.clip, seed=args.seed, batch_size=args.batch_size, budget=args.budget,
-        progress=not args.quiet, **settings,
-    )
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ClipWarning)
+        result = explain(
+            HFTarget(args.model), args.clip, seed=args.seed, batch_size=args.batch_size, budget=args.budget,
+            progress=not args.quiet, **settings,
+        )
+    for warning in caught:
+        if issubclass(warning.category, ClipWarning):
+            print(f"freqrex-bench: warning: {warning.message}", file=sys.stderr)
+        else:
+            warnings.showwarning(warning.message, warning.category, warning.filename, warning.lineno)
     print(summary(result))
     return EXIT_OK
 

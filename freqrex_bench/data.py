@@ -7,6 +7,7 @@ import csv
 import math
 import os
 import re
+import unicodedata
 from collections import Counter
 from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
@@ -25,6 +26,8 @@ if TYPE_CHECKING:
 # Peak below which a clip is treated as silence (about -140 dBFS: below 24-bit PCM resolution).
 SILENCE_PEAK = 1e-7
 MAX_CHANNELS = 16
+# Samples beyond +-MAX_PEAK (24 dB above full scale) are corrupt data, not audio: an error, like NaN.
+MAX_PEAK = 16.0
 AUDIO_SUFFIXES = (".wav", ".flac", ".ogg", ".mp3")
 _SUFFIX_NAMES = ", ".join(suffix[1:] for suffix in AUDIO_SUFFIXES)
 _GLOB_MAGIC = re.compile(r"[*?[]")
@@ -38,33 +41,47 @@ class Clip:
     sample_rate: int
     source_rate: int
     channels: int
+    warnings: tuple[str, ...] = ()
 
 
 def load_audio(path: str | Path) -> tuple[np.ndarray, int]:
-    """Read a wav/flac/ogg/mp3 file as float32 [T] or [T, channels], and its sample rate."""
+    """Read a wav/flac/ogg/mp3 file as float32 [frames, channels] (the channel count from the file's
+    header, never guessed from the array's shape) and its sample rate in Hz.
+
+    Raises InvalidInputError when the file is missing or libsndfile cannot decode it.
+    """
     path = Path(path)
     if not path.is_file():
         raise InvalidInputError(f"audio file not found: {path}")
     try:
-        data, rate = soundfile.read(str(path), dtype="float32", always_2d=False)
+        data, rate = soundfile.read(str(path), dtype="float32", always_2d=True)
     except (soundfile.LibsndfileError, RuntimeError) as exc:
         raise InvalidInputError(f"cannot read {path} as audio: {exc}") from exc
     return data, int(rate)
 
 
-def _to_mono(x: np.ndarray, downmix: bool) -> tuple[np.ndarray, int]:
-    """Return a [T] clip and its channel count; channels are the short axis of a 2-D array."""
-    if x.ndim == 1 or (x.ndim == 2 and 1 in x.shape):
+def _to_mono(x: np.ndarray, downmix: bool, channels_last: bool = False) -> tuple[np.ndarray, int]:
+    """Return a [T] clip and its channel count.
+
+    `channels_last` says the array is [frames, channels] as a file header stated it (any shape is then
+    unambiguous); otherwise, for a user's array, the channels are the short axis of a 2-D array.
+    """
+    if channels_last:
+        channel_axis = 1
+    elif x.ndim == 1 or (x.ndim == 2 and 1 in x.shape):
         return x.reshape(-1), 1
-    if x.ndim != 2:
+    elif x.ndim != 2:
         raise InvalidInputError(f"a clip must be [samples] or [samples, channels], got shape {x.shape}")
-    channel_axis = 1 if x.shape[1] <= x.shape[0] else 0
+    else:
+        channel_axis = 1 if x.shape[1] <= x.shape[0] else 0
+        if x.shape[channel_axis] > MAX_CHANNELS or x.shape[1 - channel_axis] <= MAX_CHANNELS:
+            raise InvalidInputError(
+                f"cannot tell samples from channels in a clip of shape {x.shape}; "
+                f"pass [samples] or [samples, channels] with at most {MAX_CHANNELS} channels"
+            )
     channels = x.shape[channel_axis]
-    if channels > MAX_CHANNELS or x.shape[1 - channel_axis] <= MAX_CHANNELS:
-        raise InvalidInputError(
-            f"cannot tell samples from channels in a clip of shape {x.shape}; "
-            f"pass [samples] or [samples, channels] with at most {MAX_CHANNELS} channels"
-        )
+    if channels == 1:
+        return x.reshape(-1), 1
     if not downmix:
         raise InvalidInputError(
             f"clip has {channels} channels (shape {x.shape}); pass mono audio or downmix=True"
@@ -91,14 +108,19 @@ def prepare_clip(
     target_rate: int,
     downmix: bool = True,
 ) -> Clip:
-    """Check a clip, downmix it and resample it (soxr) to `target_rate`.
+    """Check a clip, downmix it and resample it (soxr, "HQ") to `target_rate` Hz.
 
-    Raises InvalidInputError naming the problem for empty, NaN/inf, silent, ambiguous-shape or
-    multi-channel (with downmix=False) clips, and for a missing or non-positive sample rate.
-    `signal` may be a path to an audio file, whose own rate is then used (a different `sample_rate`
-    is an error, not a silent reinterpretation).
+    `signal` is a float or PCM-integer array, [T] or [T, channels] (or [channels, T]), or a path to an
+    audio file whose own rate and channel count are then used (a different `sample_rate` is an error,
+    not a silent reinterpretation). Returns a mono float32 [T'] `Clip` at `target_rate`; its `warnings`
+    name a peak above full scale (1.0), which a 16-bit copy would clip.
+
+    Raises InvalidInputError naming the problem for empty, NaN/inf, corrupt (a sample beyond
+    +-MAX_PEAK), silent, ambiguous-shape or multi-channel (with downmix=False) clips, and for a missing
+    or non-positive sample rate.
     """
-    if isinstance(signal, (str, Path)):
+    channels_last = isinstance(signal, (str, Path))
+    if channels_last:
         path = signal
         signal, file_rate = load_audio(path)
         if sample_rate is not None and sample_rate != file_rate:
@@ -115,7 +137,9 @@ def prepare_clip(
     if bad.any():
         first = int(np.flatnonzero(bad.reshape(-1))[0])
         raise InvalidInputError(f"clip contains {int(bad.sum())} NaN or infinite samples (first at flat index {first})")
-    x, channels = _to_mono(x.astype(np.float32), downmix)
+    x = x.astype(np.float32)
+    _check_peak(x)
+    x, channels = _to_mono(x, downmix, channels_last)
     peak = float(np.abs(x).max())
     if peak < SILENCE_PEAK:
         raise InvalidInputError(
@@ -125,7 +149,27 @@ def prepare_clip(
         x = soxr.resample(x, rate, target_rate, quality="HQ").astype(np.float32)
     if x.size < 2:
         raise InvalidInputError(f"clip has {x.size} sample at {target_rate} Hz; need at least 2")
-    return Clip(np.ascontiguousarray(x), target_rate, rate, channels)
+    warnings = ()
+    if peak > 1.0:
+        warnings = (f"clip peak {peak:.4g} exceeds full scale (1.0): a 16-bit copy of it is clipped",)
+    return Clip(np.ascontiguousarray(x), target_rate, rate, channels, warnings)
+
+
+def _check_peak(x: np.ndarray) -> None:
+    """Reject a finite but absurd sample (a corrupt float file), naming its position and value."""
+    flat = np.abs(x.reshape(-1))
+    worst = int(np.argmax(flat))
+    if flat[worst] <= MAX_PEAK:
+        return
+    if x.ndim == 2 and min(x.shape) > 1:
+        frame, channel = np.unravel_index(worst, x.shape)
+        where = f"sample {frame} of channel {channel}"
+    else:
+        where = f"sample {worst}"
+    raise InvalidInputError(
+        f"clip {where} is {float(x.reshape(-1)[worst]):.4g}, far above full scale (1.0); samples beyond "
+        f"+-{MAX_PEAK:g} are taken as corrupt data"
+    )
 
 
 @dataclass(frozen=True)
@@ -255,21 +299,22 @@ def _name_label(clip_id: str, path: Path, kind: str) -> str:
 def _csv_labels(path: Path, clips: dict[str, Path]) -> dict[str, str]:
     """Labels from a CSV whose `file` is a clip id (preferred) or a bare file name shared by no other clip."""
     rows = _read_label_csv(path)
-    names = Counter(clip.name for clip in clips.values())
+    names = Counter(_nfc(clip.name) for clip in clips.values())
     labels = {}
-    for clip_id, clip in clips.items():
-        if clip_id not in rows and clip.name in rows and names[clip.name] > 1:
+    for raw_id, clip in clips.items():
+        clip_id, name = _nfc(raw_id), _nfc(clip.name)
+        if clip_id not in rows and name in rows and names[name] > 1:
             raise InvalidInputError(
-                f"data.labels_csv: row {clip.name!r} is ambiguous: {names[clip.name]} clips have that file name "
+                f"data.labels_csv: row {clip.name!r} is ambiguous: {names[name]} clips have that file name "
                 f"(one is {clip_id!r}); write the clip's path relative to the suite folder instead"
             )
-        label = rows.get(clip_id, rows.get(clip.name))
+        label = rows.get(clip_id, rows.get(name))
         if label is None:
             raise InvalidInputError(
                 f"data.labels_csv: {path.name} has no row for clip {clip_id!r}; "
-                f"expected a row whose file is {clip_id!r} or {clip.name!r}"
+                f"expected a row whose file is {clip_id!r} or {name!r}"
             )
-        labels[clip_id] = label
+        labels[raw_id] = label
     return labels
 
 
@@ -299,7 +344,7 @@ def _add_row(rows: dict[str, tuple[str, int]], row: dict[str, str | None], line:
     file, label = ((row.get(column) or "").strip() for column in ("file", "label"))
     if not file or not label:
         raise InvalidInputError(f"data.labels_csv: {csv_name} line {line} has an empty file or label; need both")
-    file = PurePosixPath(file.replace("\\", "/")).as_posix()
+    file = _nfc(PurePosixPath(file.replace("\\", "/")).as_posix())
     earlier = rows.setdefault(file, (label, line))
     if earlier[0] != label:
         raise InvalidInputError(
@@ -308,8 +353,17 @@ def _add_row(rows: dict[str, tuple[str, int]], row: dict[str, str | None], line:
         )
 
 
+def _nfc(text: str) -> str:
+    """Unicode NFC: file systems differ in how they store a name ("é" composed or as e + accent; macOS
+    decomposes), so names and labels are compared in one form."""
+    return unicodedata.normalize("NFC", text)
+
+
 def _renamed(label: str | None, label_map: dict[str, str]) -> str | None:
-    return None if label is None else label_map.get(label, label)
+    if label is None:
+        return None
+    label = _nfc(label)
+    return _nfc(next((new for old, new in label_map.items() if _nfc(old) == label), label))
 
 
 def _sample(refs: list[ClipRef], max_clips: int | None, how: str, seed: int) -> list[ClipRef]:

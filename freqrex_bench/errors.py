@@ -25,3 +25,8 @@ class QueryBudgetExceeded(FreqrexError):
             f"{requested} more requested"
         )
 
+
+
+class ClipWarning(UserWarning):
+    """A usable clip with a caveat a result depends on: a peak above full scale, or a decision that the
+    clip's own 16-bit copy already changes."""

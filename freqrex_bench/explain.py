@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,7 @@ import numpy as np
 from .attacks.base import Context
 from .attacks.causal import CausalDiscovery, CausalResult
 from .data import prepare_clip
+from .errors import ClipWarning
 from .oracle import Oracle
 from .progress import query_bar
 from .targets.base import Target
@@ -40,7 +42,10 @@ def explain(
     clip = prepare_clip(signal, sample_rate, target.sample_rate, downmix)
     with query_bar(progress, budget) as on_queries:
         oracle = Oracle(target, batch_size=batch_size, budget=budget, on_queries=on_queries)
-        result = discovery.run(Context.create(clip.signal, oracle, seed))
+        ctx = Context.create(clip.signal, oracle, seed, clip.warnings)
+        for note in ctx.warnings:
+            warnings.warn(note, ClipWarning, stacklevel=2)
+        result = discovery.run(ctx)
     return dataclasses.replace(
         result, queries=oracle.queries, seconds=time.perf_counter() - began, model_seconds=oracle.model_seconds
     )

@@ -100,6 +100,13 @@ class Oracle:
             raise InvalidInputError(
                 f"the oracle takes a [batch, samples] array of mono signals, got shape {batch.shape}"
             )
+        shortest = int(getattr(self.target, "min_samples", 1))
+        if batch.shape[1] < shortest:
+            rate = self.target.sample_rate
+            raise InvalidInputError(
+                f"{target_name(self.target)} needs clips of at least {shortest} samples ({shortest / rate:.3f} s at "
+                f"{rate} Hz), got {batch.shape[1]} samples; use a longer clip"
+            )
         batch = np.ascontiguousarray(batch, dtype=np.float32)
         if not np.isfinite(batch).all():
             raise InvalidInputError("signals sent to the oracle contain NaN or infinite samples")

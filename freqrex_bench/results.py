@@ -13,6 +13,7 @@ import numpy as np
 import soundfile
 
 from .errors import InvalidInputError
+from .status import Status
 
 
 def snr_db(original: np.ndarray, perturbed: np.ndarray) -> float:
@@ -43,11 +44,14 @@ class AttackResult:
     `queries` are this strategy's own; `prior_queries` those of the strategies it builds on (causal
     discovery, the Fourier attack), so comparisons with baselines can count the whole cost.
     `adversarial` is the exact float32 signal (None when the attack failed); it is written as .npy, not
-    kept in JSON. `survives_pcm16` says whether the flip survives a 16-bit wav round trip.
+    kept in JSON. `survives_pcm16` says whether the flip survives a 16-bit wav round trip (None when
+    unknown, or when the clip's own 16-bit copy already changes the decision). `status` says how the
+    attack ended (freqrex_bench.status.Status), `success` is `status == Status.SUCCESS`.
     """
 
     strategy: str
     success: bool
+    status: Status
     queries: int
     prior_queries: int
     changed: int | None

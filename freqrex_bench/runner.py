@@ -64,11 +64,27 @@ def run_suite(
     retry_errors: bool = False,
     progress: bool = True,
     log: Callable[[str], None] | None = None,
+    on_record: Callable[[dict[str, Any]], None] | None = None,
 ) -> RunOutcome:
-    """Run (or resume) `suite`, write results.jsonl, summary.json and report.html, and evaluate its checks."""
+    """Run (or resume) `suite`, write results.jsonl, summary.json and report.html, and evaluate its checks.
+
+    `out` overrides the suite's run folder; `fresh` clears an earlier run there first; `retry_errors`
+    re-runs work that ended in an error. `log(line)` receives the cost estimate, per-clip progress when no
+    terminal shows a bar, and clip warnings (default: stderr). `on_record(record)` is called with each
+    record right after it is durably written to results.jsonl (a hook for progress, streaming, or
+    interrupting a run at a known point). Raises InvalidInputError for an unusable run folder or suite
+    data; a failing model or clip becomes an error record instead.
+    """
     from .reports import write_report
 
-    say = log or (lambda line: print(line, file=sys.stderr))
+    say = log or (lambda line: tqdm.write(line, file=sys.stderr))
+
+    def keep(record: dict[str, Any]) -> None:
+        folder.append([record])
+        records.append(record)
+        if on_record is not None:
+            on_record(record)
+
     folder = RunFolder(Path(out) if out is not None else suite.output_folder)
     clips = find_clips(suite.data, suite.base, suite.seed)
     strategies = build_strategies(suite)
@@ -91,9 +107,12 @@ def run_suite(
             pending = [s for s in strategies if (spec.name, ref.id, s.name) not in done]
             bar.set_postfix_str(f"{spec.name} {ref.id}", refresh=False)
             failed = 0
+            warned = False
             for record in run_clip(suite, folder, spec, target, ref, pending):
-                folder.append([record])
-                records.append(record)
+                if record["warnings"] and not warned:
+                    warned = True
+                    say(f"warning: {spec.name} {ref.id}: " + "; ".join(record["warnings"]))
+                keep(record)
                 new += 1
                 failed += not record["ok"]
                 explained.add(spec.name)
@@ -104,9 +123,7 @@ def run_suite(
         for spec in suite.targets:
             stale = spec.name in explained or (spec.name, None, "superposition") not in done
             if suite.runs("superposition") and stale:  # new clip results: compose again
-                record = superpose(suite, folder, spec, load(spec.name), clips, records)
-                folder.append([record])
-                records.append(record)
+                keep(superpose(suite, folder, spec, load(spec.name), clips, records))
                 new += 1
     records = list(latest(records))
     summary, checks = write_report(folder, suite, records)
@@ -119,13 +136,14 @@ def run_clip(
 ) -> Iterator[dict[str, Any]]:
     """Run the pending strategies on one clip under one target, yielding each record as it finishes
     (so the caller can store it before the next starts); failures become error records."""
-    head = {"target": spec.name, "clip": ref.id, "truth": ref.label}
+    head: dict[str, Any] = {"target": spec.name, "clip": ref.id, "truth": ref.label, "warnings": []}
     try:
         clip = read_clip(ref, target.sample_rate, suite.data.duration)
-        ctx = Context.create(clip.signal, Oracle(target, spec.batch_size, spec.budget), seed=suite.seed)
+        ctx = Context.create(clip.signal, Oracle(target, spec.batch_size, spec.budget), suite.seed, clip.warnings)
     except Exception as exc:  # noqa: BLE001 - any failure on one clip is recorded, and the suite goes on
         yield from ({**head, "strategy": s.name, **failure(exc)} for s in pending)
         return
+    head["warnings"] = ctx.warnings
     causal_error = None
     for strategy in pending:
         began = time.perf_counter()
@@ -175,7 +193,7 @@ def superpose(
     suite: Suite, folder: RunFolder, spec: TargetSpec, target: Any, clips: list[ClipRef], records: list[dict[str, Any]]
 ) -> dict[str, Any]:
     """Superposition for one target, from the recorded sufficient sets of its clips (paper Table 2)."""
-    head = {"target": spec.name, "clip": None, "truth": None, "strategy": "superposition"}
+    head = {"target": spec.name, "clip": None, "truth": None, "warnings": [], "strategy": "superposition"}
     causal = {r["clip"]: r for r in latest(records) if r["target"] == spec.name and r["strategy"] == "causal"}
     predicted, signals, truths = [], [], []
     try:

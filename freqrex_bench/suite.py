@@ -10,28 +10,31 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
 
 from .attacks.goal import AttackSettings
+from .attacks.registry import Parameters, check_parameters
 from .attacks.settings import CausalSettings
 from .errors import InvalidInputError
+from .limits import MAX_BATCH, MAX_CLIPS, MAX_DURATION_S, MAX_FRAME, MAX_QUERIES, MAX_SAMPLE_RATE
+from .suite_file import SuiteSource, read_yaml
 from .targets.base import Aggregate, Output
 from .validation import validated
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class _FramedSpec(_Strict):
     name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$", max_length=80,
                       description="how the report and results call this model")
-    frame_length: int | None = Field(None, ge=1, description="samples per frame for frame-level models")
-    hop: int | None = Field(None, ge=1, description="samples between frames (default: frame_length)")
+    frame_length: int | None = Field(None, ge=1, le=MAX_FRAME, description="samples per frame for frame-level models")
+    hop: int | None = Field(None, ge=1, le=MAX_FRAME, description="samples between frames (default: frame_length)")
     aggregate: Aggregate = Field("mean", description="how frame scores become one decision: mean or max")
-    batch_size: int = Field(32, ge=1, description="model batch size (speed only)")
-    budget: int | None = Field(None, ge=1, description="model queries allowed per clip (default unlimited)")
+    batch_size: int = Field(32, ge=1, le=MAX_BATCH, description="model batch size (speed only)")
+    budget: int | None = Field(None, ge=1, le=MAX_QUERIES,
+                               description="model queries allowed per clip (default unlimited)")
 
 
 class HFSpec(_FramedSpec):
@@ -44,7 +47,7 @@ class _LabelledSpec(_FramedSpec):
     """A model that does not carry its own labels and rate (everything but a transformers folder)."""
 
     labels: list[str] = Field(min_length=2)
-    sample_rate: int = Field(gt=0)
+    sample_rate: int = Field(gt=0, le=MAX_SAMPLE_RATE, description="Hz")
     output: Output = "probabilities"
 
 
@@ -78,56 +81,15 @@ class DataSpec(_Strict):
     )
     labels_csv: str | None = Field(None, description="a CSV with columns 'file' and 'label' (overrides labels)")
     label_map: dict[str, str] = Field(default_factory=dict, description="rename ground-truth labels to model labels")
-    duration: float | None = Field(None, gt=0, description="crop or zero-pad every clip to this many seconds")
-    max_clips: int | None = Field(None, ge=1, description="use at most this many clips")
+    duration: float | None = Field(None, gt=0, le=MAX_DURATION_S,
+                                   description="crop or zero-pad every clip to this many seconds")
+    max_clips: int | None = Field(None, ge=1, le=MAX_CLIPS, description="use at most this many clips")
     sample: Literal["first", "random"] = Field("first", description="which clips when max_clips cuts: sorted or seeded")
 
 
-class FourierSpec(_Strict):
-    candidates: Literal["sufficient", "necessary", "ranking"] = "sufficient"
-
-
-class STFTSpec(_Strict):
-    frame_sizes: list[int] = Field(default_factory=lambda: [256, 512, 1024], min_length=1)
-    max_frames: int | None = Field(None, ge=1)
-    all_frame_sizes: bool = False
-
-    @field_validator("frame_sizes")
-    @classmethod
-    def _positive(cls, value: list[int]) -> list[int]:
-        if any(w < 2 for w in value):
-            raise ValueError("frame sizes must be at least 2 samples")
-        return value
-
-
-class NoiseSpec(_Strict):
-    trials: int = Field(10, ge=1)
-    snr_db: float | None = None
-
-
-class GradientSpec(_Strict):
-    steps: int = Field(50, ge=1)
-    snr_db: float | None = None
-
-
-class NoParameters(_Strict):
-    pass
-
-
-STRATEGY_PARAMETERS: dict[str, type[BaseModel]] = {
-    "causal": NoParameters,
-    "fourier": FourierSpec,
-    "stft": STFTSpec,
-    "random-frequencies": NoParameters,
-    "largest-magnitude": NoParameters,
-    "white-noise": NoiseSpec,
-    "gradient": GradientSpec,
-    "superposition": NoParameters,
-}
-
-
 class StrategySpec(_Strict):
-    """One strategy: a name from STRATEGY_PARAMETERS with its parameters (YAML: `- name` or `- name: {...}`)."""
+    """One strategy: a registered name with its parameters (YAML: `- name` or `- name: {...}`), validated
+    against the strategy's own Parameters model (freqrex_bench.attacks.registry)."""
 
     name: str
     parameters: dict[str, Any] = Field(default_factory=dict)
@@ -144,17 +106,16 @@ class StrategySpec(_Strict):
 
     @model_validator(mode="after")
     def _known(self) -> StrategySpec:
-        if self.name not in STRATEGY_PARAMETERS:
-            raise ValueError(f"unknown strategy {self.name!r}; expected one of {sorted(STRATEGY_PARAMETERS)}")
         try:
-            validated(STRATEGY_PARAMETERS[self.name], self.parameters, f"{self.name} parameters")
+            check_parameters(self.name, self.parameters)
         except InvalidInputError as exc:
             raise ValueError(str(exc).removeprefix("invalid ")) from None
         return self
 
     @property
-    def settings(self) -> BaseModel:
-        return STRATEGY_PARAMETERS[self.name].model_validate(self.parameters)
+    def settings(self) -> Parameters:
+        """The validated parameters."""
+        return check_parameters(self.name, self.parameters)
 
 
 FREQUENCY_ATTACKS = ("fourier", "random-frequencies", "largest-magnitude")
@@ -246,26 +207,28 @@ class Suite(_Strict):
         return self
 
 
-def parse_suite(data: Any, base: str | Path = ".", where: str = "suite") -> Suite:
-    """Validate suite keys already read (a dict, e.g. from YAML); relative paths start at `base`."""
+def parse_suite(data: Any, base: str | Path = ".", where: str = "suite", source: SuiteSource | None = None) -> Suite:
+    """Validate suite keys already read (a dict, e.g. from YAML); relative paths start at `base`.
+    `source` (from suite_file.read_yaml) lets errors name each key's line."""
     if not isinstance(data, dict):
         raise InvalidInputError(f"{where} must hold a mapping of suite keys, got {type(data).__name__}")
-    suite = validated(Suite, data, where)
+    suite = validated(Suite, data, where, source)
     suite._base = Path(base).resolve()
     return suite
 
 
 def load_suite(path: str | Path) -> Suite:
-    """Read and validate a suite file; its relative paths start from the file's folder."""
+    """Read and validate a suite file; its relative paths start from the file's folder.
+
+    Raises InvalidInputError (one line naming the key path and its line in the file) for a missing or
+    non-UTF-8 file, invalid YAML, a key given twice, a non-finite number, an unknown key or a bad value.
+    """
     path = Path(path)
     if not path.is_file():
         raise InvalidInputError(f"suite file not found: {path}")
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        raise InvalidInputError(f"{path} is not valid YAML{where}: {getattr(exc, 'problem', exc)}") from None
+        text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
         raise InvalidInputError(f"{path} is not UTF-8 text: {exc}") from None
-    return parse_suite(data, path.resolve().parent, f"suite {path.name}")
+    source = read_yaml(text, str(path))
+    return parse_suite(source.data, path.resolve().parent, f"suite {path.name}", source)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import numbers
 from collections.abc import Mapping, Sequence
 from types import UnionType
@@ -10,23 +11,28 @@ from typing import Annotated, Any, TypeVar, Union, get_args, get_origin
 import pydantic
 
 from .errors import InvalidInputError
+from .limits import MAX_SAMPLE_RATE
+from .suite_file import SuiteSource, key_path
 
 ModelT = TypeVar("ModelT", bound=pydantic.BaseModel)
 
 
-def whole_number(value: object, what: str, minimum: int = 1) -> int:
-    """An integer >= minimum; numpy integers and integral floats (16000.0) are accepted."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise InvalidInputError(f"{what} must be a whole number >= {minimum}, got {value!r}")
-    if value != int(value) or int(value) < minimum:
-        raise InvalidInputError(f"{what} must be a whole number >= {minimum}, got {value!r}")
+def whole_number(value: object, what: str, minimum: int = 1, maximum: int | None = None) -> int:
+    """An integer in [minimum, maximum]; numpy integers and integral floats (16000.0) are accepted."""
+    expected = f">= {minimum}" if maximum is None else f"in [{minimum}, {maximum}]"
+    if (isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value)
+            or value != int(value) or int(value) < minimum or (maximum is not None and int(value) > maximum)):
+        raise InvalidInputError(f"{what} must be a whole number {expected}, got {value!r}")
     return int(value)
 
 
 def sample_rate(value: object, what: str = "sample_rate") -> int:
-    """A sample rate: a positive whole number of Hz."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or value != int(value) or value <= 0:
+    """A sample rate: a whole number of Hz in [1, MAX_SAMPLE_RATE]."""
+    if (isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value)
+            or value != int(value) or value <= 0):
         raise InvalidInputError(f"{what} must be a positive integer in Hz, got {value!r}")
+    if value > MAX_SAMPLE_RATE:
+        raise InvalidInputError(f"{what} must be at most {MAX_SAMPLE_RATE} Hz, got {value!r}")
     return int(value)
 
 
@@ -43,28 +49,27 @@ def label_names(labels: object) -> list[str]:
     return names
 
 
-def _key_path(loc: tuple[Any, ...]) -> str:
-    return "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in loc).lstrip(".")
-
-
-def validated(model: type[ModelT], data: Mapping[str, Any], where: str) -> ModelT:
+def validated(model: type[ModelT], data: Mapping[str, Any], where: str, lines: SuiteSource | None = None) -> ModelT:
     """Build a pydantic model, turning its errors into one InvalidInputError line naming each bad key,
-    the value found and what was expected."""
+    the value found and what was expected; with `lines` (the data as read from a file), each key's line."""
     try:
         return model.model_validate(dict(data))
     except pydantic.ValidationError as exc:
         problems = []
         for err in exc.errors():
-            key = _key_path(_shown(model, err["loc"]))
+            loc = _shown(model, err["loc"])
+            key = key_path(loc)
+            line = lines.line_of(loc) if lines is not None else None
+            at = f"line {line}: " if line is not None else ""
             if err["type"] == "extra_forbidden":
                 known = known_keys(model, err["loc"][:-1])
-                problems.append(f"{key}: unknown key" + (f" (expected one of: {', '.join(known)})" if known else ""))
+                problems.append(f"{at}{key}: unknown key" + (f" (expected one of: {', '.join(known)})" if known else ""))
             elif err["type"] == "missing":
-                problems.append(f"{key}: required key is missing")
+                problems.append(f"{at}{key}: required key is missing")
             else:
                 message = err["msg"].removeprefix("Value error, ")
                 shown = "" if not err["loc"] or "got " in message else f" (got {_short(err.get('input'))})"
-                problems.append(f"{key}: {message}{shown}" if key else message)
+                problems.append(f"{at}{key}: {message}{shown}" if key else message)
         raise InvalidInputError(f"invalid {where}: " + "; ".join(problems)) from None
 
 

@@ -44,7 +44,7 @@ def yes_clip() -> tuple[np.ndarray, int]:
 
 @pytest.fixture(scope="session")
 def fsdd_clip() -> tuple[np.ndarray, int]:
-    return read(DATA / "fsdd" / "recordings" / "3_theo_7.wav")
+    return read(DATA / "fsdd" / "3_theo_7.wav")
 
 
 @pytest.fixture(scope="session")

@@ -11,7 +11,7 @@ import soundfile
 from freqrex_bench.targets import CallableTarget
 
 ROOT = Path(__file__).resolve().parents[1]
-DATA = ROOT.parent / "shared" / "data"
+DATA = ROOT / "tests" / "data"
 DEMO_MODEL = ROOT / "examples" / "models" / "fsdd-ast"
 NOTE_NAMES = ["C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B"]
 
@@ -65,3 +65,10 @@ def loudness_model(batch: np.ndarray) -> np.ndarray:
     """A known-answer model for any clip length: "loud" in proportion to RMS level against a fixed 0.05."""
     level = np.sqrt(np.mean(np.square(batch), axis=1))
     return np.stack([level, np.full_like(level, 0.05)], axis=1) / (level + 0.05)[:, None]
+
+
+def peak_model(batch: np.ndarray) -> np.ndarray:
+    """A known-answer model for any clip: "hot" when the peak exceeds 1.1 (so a clip peaking at 1.5 is hot
+    as a float and not as a 16-bit wav, which clips it to 1.0)."""
+    hot = (np.abs(batch).max(axis=1) > 1.1).astype(np.float32)
+    return np.stack([1 - hot, hot], axis=1)

@@ -109,7 +109,7 @@ def test_targeted_mode_reaches_the_chosen_class():
 
 @pytest.fixture(scope="module")
 def demo_context(demo):
-    clip, _ = read(DATA / "fsdd" / "recordings" / "0_theo_12.wav")
+    clip, _ = read(DATA / "fsdd" / "0_theo_12.wav")
     return context(demo, clip, seed=0)
 
 
@@ -204,19 +204,29 @@ def test_differently_configured_strategies_never_share_a_cached_result(strict):
     assert not narrow.success and wide.success
     stft = STFTAttack().run(ctx)
     assert stft.details["from_fourier"] is True
-    phase = STFTAttack(AttackSettings(ladder=[{"phase": 3.14159}])).run(ctx)
-    assert phase.mutation in (None, {"phase": 3.14159})
+
+
+def test_an_stft_phase_attack_flips_the_phase_sensitive_model():
+    polarity = Polarity()
+    ctx = context(polarity.target, polarity.clip)
+    settings = AttackSettings(ladder=[{"phase": 3.14159}])
+    result = STFTAttack(settings, FourierAttack(settings, candidates="ranking")).run(ctx)
+    assert result.success and result.label_after == "negative" and result.mutation == {"phase": 3.14159}
+    assert result.details["from_fourier"] is True and result.unit == "frames"
 
 
 def test_pcm16_robust_results_keep_the_snr_floor():
     quiet = PlantedBands(fraction=0.9)
-    quiet.clip = (quiet.clip * 0.003).astype(np.float32)
+    quiet.clip = (quiet.clip * 0.1).astype(np.float32)
     quiet.threshold = 0.9 * quiet.band_energy(quiet.clip[None])[0]
-    floor = 45.0
+    free = FourierAttack(AttackSettings(pcm16_robust=True)).run(context(quiet.target, quiet.clip))
+    assert free.success
+    floor = free.snr_db + 3  # above what the unconstrained attack used: weaker edits on more bins must do
     for strategy in (FourierAttack(AttackSettings(pcm16_robust=True, min_snr_db=floor)),
                      STFTAttack(AttackSettings(pcm16_robust=True, min_snr_db=floor))):
         result = strategy.run(context(quiet.target, quiet.clip))
-        assert not result.success or result.snr_db >= floor
+        assert result.success, strategy.name
+        assert result.snr_db >= floor and np.array_equal(result.adversarial, pcm16(result.adversarial, 8000)[0])
 
 
 def test_records_are_strict_json_in_every_outcome(strict):
@@ -240,11 +250,63 @@ def test_a_budget_that_runs_out_mid_attack_gives_a_record_not_an_exception(stric
     assert spare > 3
 
 
-def test_phase_and_delay_ladders_run_and_are_recorded(strict):
-    ctx = context(strict.target, strict.clip)
-    result = FourierAttack(AttackSettings(ladder=[{"phase": 3.14159}, {"delay": 0.01}, [{"amplitude": 0.5}, {"phase": 1.0}]])).run(ctx)
-    assert result.mutation in ({"phase": 3.14159}, {"delay": 0.01}, [{"amplitude": 0.5}, {"phase": 1.0}], None)
+class Polarity:
+    """Known answer: "positive" when the clip correlates positively with a 500 Hz reference tone. The tone
+    sits exactly on one rfft bin, so turning that one bin's phase by pi flips the class."""
+
+    def __init__(self):
+        rate = 8000
+        self.reference = np.sin(2 * np.pi * 500 * np.arange(rate) / rate)
+        noise = 0.01 * np.random.default_rng(0).standard_normal(rate)
+        self.clip = (0.5 * self.reference + noise).astype(np.float32)
+        self.target = CallableTarget(self, ["negative", "positive"], rate)
+
+    def __call__(self, batch):
+        positive = 1 / (1 + np.exp(-(batch @ self.reference) / 100))
+        return np.stack([1 - positive, positive], 1)
+
+
+class EarlyLate:
+    """Known answer: "early" when the first half of the clip holds more energy than the second. The clip
+    is a 500 Hz burst in its first half; delaying the burst's bins by half the clip (a circular shift)
+    moves it to the second half."""
+
+    def __init__(self):
+        rate = 8000
+        t = np.arange(rate) / rate
+        self.clip = (0.5 * np.sin(2 * np.pi * 500 * t) * (t < 0.5)).astype(np.float32)
+        self.target = CallableTarget(self, ["late", "early"], rate)
+
+    def __call__(self, batch):
+        half = batch.shape[1] // 2
+        early = np.square(batch[:, :half]).sum(1) > np.square(batch[:, half:]).sum(1)
+        return np.stack([~early, early], 1).astype(np.float32)
+
+
+def test_a_phase_ladder_flips_a_phase_sensitive_model_with_one_frequency():
+    polarity = Polarity()
+    ctx = context(polarity.target, polarity.clip)
+    result = LargestMagnitude(AttackSettings(ladder=[{"phase": 3.14159}])).run(ctx)
+    assert result.success and result.label_after == "negative" and result.mutation == {"phase": 3.14159}
+    assert result.changed == 1 and result.bins == [500]
     json.dumps(result.to_dict(), allow_nan=False)
+
+
+def test_a_delay_ladder_moves_a_burst_to_the_other_half():
+    early = EarlyLate()
+    ctx = context(early.target, early.clip)
+    result = LargestMagnitude(AttackSettings(ladder=[{"delay": 0.5}])).run(ctx)
+    assert result.success and result.label_after == "late" and result.mutation == {"delay": 0.5}
+    adversarial = result.adversarial
+    assert np.square(adversarial[4000:]).sum() > np.square(adversarial[:4000]).sum()
+
+
+def test_a_composed_mutation_is_applied_in_order_and_recorded():
+    polarity = Polarity()
+    ctx = context(polarity.target, polarity.clip)
+    result = LargestMagnitude(AttackSettings(ladder=[[{"amplitude": 0.5}, {"phase": 3.14159}]])).run(ctx)
+    assert result.success and result.mutation == [{"amplitude": 0.5}, {"phase": 3.14159}]
+    assert result.snr_db == pytest.approx(-20 * np.log10(1.5), abs=0.2)  # the tone became -0.5x: a change of 1.5x
 
 
 class LateBurst:
@@ -310,3 +372,78 @@ def test_torch_mirror_of_the_pipeline_equals_predict(demo, silero, yes_clip, fsd
         assert np.abs(demo.torch_predict(torch.from_numpy(clip)).numpy() - demo.predict(clip)).max() < 1e-5
         speech = yes_clip[0][None]
         assert np.abs(silero.torch_predict(torch.from_numpy(speech)).numpy() - silero.predict(speech)).max() < 1e-6
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda: FourierAttack(candidates="sufficeint"), r"fourier parameters: candidates: Input should be 'sufficient', "
+                                                         r"'necessary' or 'ranking' \(got 'sufficeint'\)"),
+        (lambda: FourierAttack(candidate="ranking"), r"fourier parameters: candidate: unknown key \(expected one of: "
+                                                     r"candidates\)"),
+        (lambda: WhiteNoise(trials=-1), r"white-noise parameters: trials: Input should be greater than or equal to 1"),
+        (lambda: WhiteNoise(snr_db=float("nan")), r"white-noise parameters: snr_db: Input should be a finite number"),
+        (lambda: GradientAttack(steps=0), r"gradient parameters: steps: Input should be greater than or equal to 1"),
+        (lambda: STFTAttack(frame_sizes=(1, 256)), r"stft parameters: frame_sizes\[0\]: Input should be greater"),
+        (lambda: STFTAttack(frame_sizes=()), r"stft parameters: frame_sizes: Tuple should have at least 1 item"),
+        (lambda: STFTAttack(max_frames=0), r"stft parameters: max_frames: Input should be greater than or equal to 1"),
+        (lambda: RandomFrequencies(seed=3), r"random-frequencies parameters: seed: unknown key"),
+        (lambda: LargestMagnitude(AttackSettings(), top=5), r"largest-magnitude parameters: top: unknown key"),
+        (lambda: Superposition(seed=-1), r"seed must be a whole number >= 0, got -1"),
+    ],
+    ids=["candidates", "unknown", "trials", "snr-nan", "steps", "frame-size", "no-frame-sizes", "max-frames",
+         "random", "magnitude", "superposition-seed"],
+)
+def test_strategies_check_their_parameters_when_constructed(make, message):
+    with pytest.raises(InvalidInputError, match=message):
+        make()
+
+
+def test_the_suite_and_the_constructor_share_one_declaration():
+    from freqrex_bench.attacks.registry import STRATEGIES
+    from freqrex_bench.suite import StrategySpec
+
+    for name, cls in STRATEGIES.items():
+        assert StrategySpec(name=name).settings == cls.Parameters()
+    with pytest.raises(ValueError, match="white-noise parameters: trials: Input should be greater than or equal to 1"):
+        StrategySpec(name="white-noise", parameters={"trials": -1})
+
+
+def test_the_complete_subset_must_also_be_necessary():
+    from freqrex_bench.attacks.causal import _conditions
+    from freqrex_bench.attacks.settings import CausalSettings
+
+    class Probe:  # B_k keeps the score exactly, but the clip without B_k keeps the class: not necessary
+        kept = {7: np.array([0.1, 0.9], dtype=np.float32)}
+        removed = {7: np.array([0.2, 0.8], dtype=np.float32)}
+
+    conditions = _conditions(Probe(), label=1, score=0.9, settings=CausalSettings())
+    assert conditions["sufficient"].holds(7)
+    assert not conditions["complete"].holds(7)
+    Probe.removed[7] = np.array([0.6, 0.4], dtype=np.float32)  # now removing B_k flips: necessary and complete
+    assert conditions["necessary"].holds(7) and conditions["complete"].holds(7)
+
+
+def test_the_stft_attack_uses_a_hop_of_half_the_frame():
+    from freqrex_bench.spectrum import STFTView
+
+    burst = LateBurst()
+    result = STFTAttack(all_frame_sizes=True).run(context(burst.target, burst.clip))
+    for size, report in result.details["frame_sizes"].items():
+        half = STFTView.of(burst.clip, 8000, size, size // 2).cells.shape[1]
+        quarter = STFTView.of(burst.clip, 8000, size, size // 4).cells.shape[1]
+        assert report["of_frames"] == half != quarter
+
+
+def test_responsibility_credit_is_scaled_by_depth():
+    from freqrex_bench.attacks.responsibility import _credit, _Job, combinations_of
+    from freqrex_bench.attacks.settings import CausalSettings
+
+    parts = [np.array([0, 1]), np.array([2, 3]), np.array([4, 5]), np.array([6, 7])]
+    combos, _ = combinations_of(4)
+    passing = np.array([bool(c[0]) and c.sum() == 1 for c in combos[:-1]])  # part 0 alone passes
+    for depth in (1, 3):
+        values = np.zeros(8)
+        _credit(_Job(np.arange(8), np.empty(0, dtype=np.int64), depth), parts, passing, values, np.ones(8),
+                CausalSettings())
+        assert values[:2].tolist() == [depth * 1.0, depth * 1.0] and not values[2:].any()

@@ -69,7 +69,7 @@ def test_a_target_that_raises_is_a_target_error():
 
 def test_a_target_returning_nan_is_a_target_error():
     target = CallableTarget(lambda b: np.full((len(b), 2), np.nan), ["a", "b"], 8000, name="nan-model")
-    with pytest.raises(TargetError, match="nan-model returned 4 NaN"):
+    with pytest.raises(TargetError, match="nan-model returned 6 NaN"):
         explain(target, tone(), 8000)
 
 

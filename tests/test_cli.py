@@ -7,7 +7,7 @@ import pytest
 
 from .support import DATA, DEMO_MODEL
 
-CLIP = DATA / "fsdd" / "recordings" / "3_theo_7.wav"
+CLIP = DATA / "fsdd" / "3_theo_7.wav"
 
 
 def run(*args):

@@ -17,7 +17,7 @@ from freqrex_bench.suite import DataSpec
 
 from .support import DATA
 
-FSDD = DATA / "fsdd" / "recordings"
+FSDD = DATA / "fsdd"
 
 
 def put(tmp_path: Path, relative: str, source: str = "3_theo_7.wav") -> Path:

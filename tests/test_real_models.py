@@ -35,7 +35,7 @@ def test_basic_pitch_a4_rests_on_440_hz_or_its_harmonics(basic_pitch):
 
 @pytest.mark.parametrize("name", ["3_theo_7.wav", "8_george_12.wav"])
 def test_demo_model_explains_a_spoken_digit(demo, name):
-    clip, rate = read(DATA / "fsdd" / "recordings" / name)
+    clip, rate = read(DATA / "fsdd" / name)
     result = explain(demo, clip, rate, seed=0)
     assert result.sufficient is not None and result.necessary is not None
     kept = demo.predict(result.signal_of("sufficient")[None])

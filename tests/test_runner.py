@@ -1,15 +1,14 @@
 """Running suites end to end: resumable results, error records, checks and exit codes, the report in Chromium."""
 
 import json
-import os
 import shutil
 import signal
 import subprocess
 import sys
-import time
 from xml.etree import ElementTree
 
 import numpy as np
+import soundfile
 import yaml
 
 from freqrex_bench import load_suite, run_suite
@@ -19,7 +18,7 @@ from freqrex_bench.reports.html import number, rate
 from .browser import view_page
 from .support import DATA, DEMO_MODEL, ROOT
 
-FSDD = DATA / "fsdd" / "recordings"
+FSDD = DATA / "fsdd"
 TIMINGS = ("seconds", "model_seconds")
 
 
@@ -58,21 +57,41 @@ def cli(*args, **kwargs):
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kwargs)
 
 
+# Runs the CLI, sending the process `signal` right after its N-th record is written, through run_suite's
+# documented `on_record` hook: the interruption lands at a known point, whatever the machine's speed.
+INTERRUPTED_CLI = """
+import os, signal, sys
+from freqrex_bench import runner
+from freqrex_bench.cli import main
+
+stop_after, how = int(sys.argv[1]), getattr(signal, sys.argv[2])
+written = []
+
+def hook(record):
+    written.append(record)
+    if len(written) == stop_after:
+        os.kill(os.getpid(), how)
+
+run_suite = runner.run_suite
+runner.run_suite = lambda *args, **kwargs: run_suite(*args, on_record=hook, **kwargs)
+sys.exit(main(sys.argv[3:]))
+"""
+
+
+def interrupted_cli(after, how, *args):
+    return subprocess.run([sys.executable, "-c", INTERRUPTED_CLI, str(after), how, *map(str, args)], cwd=ROOT,
+                          capture_output=True, text=True, timeout=600)
+
+
 def test_a_run_killed_with_sigkill_resumes_to_the_same_results(tmp_path):
     path = write_suite(tmp_path)
     whole = run_suite(load_suite(path), tmp_path / "whole", progress=False, log=lambda line: None)
     assert whole.new_records == 10 and not whole.errors
 
     killed = tmp_path / "killed"
-    process = cli("run", path, "--out", killed, "--quiet")
-    results = killed / "results.jsonl"
-    deadline = time.monotonic() + 300
-    while time.monotonic() < deadline and (not results.is_file() or len(results.read_bytes().splitlines()) < 4):
-        time.sleep(0.02)
-    os.kill(process.pid, signal.SIGKILL)
-    process.wait()
-    kept = len(results.read_bytes().splitlines())
-    assert 4 <= kept < 10, "the kill should land mid-way"
+    process = interrupted_cli(6, "SIGKILL", "run", path, "--out", killed, "--quiet")
+    assert process.returncode == -signal.SIGKILL
+    assert len((killed / "results.jsonl").read_bytes().splitlines()) == 6  # every record written before the kill
 
     resumed = cli("run", path, "--out", killed, "--quiet")
     _out, err = resumed.communicate(timeout=600)
@@ -86,18 +105,12 @@ def test_a_run_killed_with_sigkill_resumes_to_the_same_results(tmp_path):
 
 def test_ctrl_c_keeps_what_finished_and_says_how_to_resume(tmp_path):
     path = write_suite(tmp_path)
-    process = cli("run", path, "--out", tmp_path / "run", "--quiet")
-    results = tmp_path / "run" / "results.jsonl"
-    deadline = time.monotonic() + 300
-    while time.monotonic() < deadline and (not results.is_file() or len(results.read_bytes().splitlines()) < 2):
-        time.sleep(0.02)
-    process.send_signal(signal.SIGINT)
-    _, err = process.communicate(timeout=120)
+    process = interrupted_cli(3, "SIGINT", "run", path, "--out", tmp_path / "run", "--quiet")
     assert process.returncode == 130
-    assert "interrupted; finished results are kept: run the same command again to resume" in err
-    assert "Traceback" not in err
-    kept = [json.loads(line) for line in results.read_text().splitlines()]
-    assert 2 <= len(kept) < 10
+    assert "interrupted; finished results are kept: run the same command again to resume" in process.stderr
+    assert "Traceback" not in process.stderr
+    kept = [json.loads(line) for line in (tmp_path / "run" / "results.jsonl").read_text().splitlines()]
+    assert len(kept) == 3
     outcome = run_suite(load_suite(path), tmp_path / "run", progress=False, log=lambda line: None)
     assert outcome.new_records == 10 - len(kept) and not outcome.errors
 
@@ -245,6 +258,35 @@ def test_script_in_a_label_or_file_name_renders_as_text(tmp_path):
     assert page.script_count == 0 and not page.console_errors
     assert "<script>alert('label')</script>" in page.text and f"{evil}.wav" in page.text
     assert "<script>alert('title')</script>" in page.text
+
+
+def test_a_clip_whose_16_bit_copy_flips_is_flagged_in_every_record_and_the_report(tmp_path):
+    rate_hz = 8000
+    loud = (1.5 * np.sin(2 * np.pi * 440 * np.arange(rate_hz) / rate_hz)).astype(np.float32)
+    soundfile.write(tmp_path / "loud.wav", loud, rate_hz, subtype="FLOAT")
+    suite = {
+        "name": "pcm16", "attacks": {"pcm16_robust": True},
+        "targets": [{"kind": "callable", "name": "peak", "function": "tests.support:peak_model",
+                     "labels": ["safe", "hot"], "sample_rate": rate_hz}],
+        "data": {"paths": ["loud.wav"]},
+        "discovery": {"max_queries": 100},
+        "strategies": ["causal", "fourier", "random-frequencies", "largest-magnitude", "white-noise"],
+    }
+    (tmp_path / "suite.yaml").write_text(yaml.safe_dump(suite))
+    lines = []
+    outcome = run_suite(load_suite(tmp_path / "suite.yaml"), tmp_path / "run", progress=False, log=lines.append)
+    assert not outcome.errors and len(outcome.records) == 5
+    assert any("clip peak 1.5 exceeds full scale" in line and "classified safe, not hot" in line for line in lines)
+    for record in outcome.records:
+        assert any("16-bit wav is classified safe, not hot" in w for w in record["warnings"]), record["strategy"]
+        if record["strategy"] != "causal":
+            assert record["record"]["status"] == "pcm16_alone" and not record["record"]["success"]
+    figures = outcome.summary["targets"]["peak"]
+    assert figures["strategies"]["random-frequencies"]["success_rate"] == 0
+    assert figures["strategies"]["random-frequencies"]["statuses"] == {"pcm16_alone": 1}
+    page = view_page(tmp_path / "run" / "report.html")
+    assert "Clip warnings" in page.text and "clip peak 1.5 exceeds full scale" in page.text
+    assert "pcm16_alone 1" in page.text and not page.console_errors
 
 
 def test_quickstart_end_to_end_with_the_report_in_chromium(tmp_path):

@@ -122,7 +122,8 @@ INVALID = [
     ({"attacks.exact_below": -1}, "attacks.exact_below: Input should be greater than or equal to 0"),
     ({"strategies": ["nope"]}, "strategies[0]: unknown strategy 'nope'; expected one of"),
     ({"strategies": [{"fourier": {"candidates": "all"}}]}, "strategies[0]: fourier parameters: candidates: Input should be"),
-    ({"strategies": [{"stft": {"frame_sizes": [1]}}]}, "strategies[0]: stft parameters: frame_sizes: frame sizes must be"),
+    ({"strategies": [{"stft": {"frame_sizes": [1]}}]},
+     "strategies[0]: stft parameters: frame_sizes[0]: Input should be greater than or equal to 2"),
     ({"strategies": [{"stft": {"max_frames": 0}}]}, "strategies[0]: stft parameters: max_frames: Input should be greater"),
     ({"strategies": [{"white-noise": {"trials": 0}}]}, "strategies[0]: white-noise parameters: trials: Input should be"),
     ({"strategies": [{"gradient": {"steps": 0}}]}, "strategies[0]: gradient parameters: steps: Input should be"),
@@ -208,3 +209,80 @@ def test_relative_paths_start_at_the_suite_file_and_the_examples_are_valid(capsy
 def test_parse_suite_names_what_is_wrong_for_library_users():
     with pytest.raises(InvalidInputError, match=r"data.duration: Input should be greater than 0"):
         parse_suite(patched({"data.duration": 0}))
+
+
+SUITE_TEXT = f"""\
+name: lines
+targets:
+  - kind: hf
+    name: demo
+    path: {DEMO_MODEL}
+data:
+  paths: [{CLIPS}]
+attacks:
+  min_snr_db: 20
+"""
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        ("attacks:\n  min_snr_db: 30\n", "line 10: attacks: key given twice in one mapping (first on line 8); expected "
+                                           "each key once"),
+        ("report:\n  title: a\n  title: b\n", "line 12: report.title: key given twice in one mapping (first on line 11)"),
+        ("seed: 1\nseed: 2\n", "line 11: seed: key given twice in one mapping (first on line 10)"),
+        ("discovery:\n  epsilon: .nan\n", "line 11: discovery.epsilon: .nan is not a finite number; expected a finite "
+                                          "number"),
+        ("discovery:\n  min_confidence: .inf\n", "line 11: discovery.min_confidence: .inf is not a finite number"),
+        ("checks:\n  - {strategy: causal, metric: error_rate, max: -.inf}\n",
+         "line 11: checks[0].max: -.inf is not a finite number"),
+        ("report:\n  title: .NaN\n", "line 11: report.title: .NaN is not a finite number"),
+    ],
+    ids=["duplicate-section", "duplicate-nested", "duplicate-top", "nan", "inf", "minus-inf", "nan-anywhere"],
+)
+def test_yaml_that_silently_means_something_else_exits_2_naming_key_and_line(extra, message, tmp_path, capsys):
+    path = tmp_path / "suite.yaml"
+    path.write_text(SUITE_TEXT + extra)
+    assert main(["validate", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert message in err and len(err.strip().splitlines()) == 1 and "Traceback" not in err
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        ("  duration: 1e9\n", "line 8: data.duration: Input should be less than or equal to 600"),
+        ("  max_clips: 10000000000\n", "line 8: data.max_clips: Input should be less than or equal to 1000000"),
+    ],
+    ids=["duration", "max-clips"],
+)
+def test_sizes_beyond_the_machine_exit_2_before_anything_runs(extra, message, tmp_path, capsys):
+    text = SUITE_TEXT.replace("attacks:\n  min_snr_db: 20\n", "")
+    path = tmp_path / "suite.yaml"
+    path.write_text(text + extra)
+    assert main(["validate", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert message in err and len(err.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"targets": [{**TS, "sample_rate": 10**9}]}, "targets[0].sample_rate: Input should be less than or equal to 768000"),
+        ({"targets.0.budget": 10**12}, "targets[0].budget: Input should be less than or equal to 10000000"),
+        ({"targets.0.frame_length": 10**9}, "targets[0].frame_length: Input should be less than or equal to 1048576"),
+        ({"targets.0.batch_size": 10**6}, "targets[0].batch_size: Input should be less than or equal to 4096"),
+        ({"discovery.max_queries": 10**12}, "discovery.max_queries: Input should be less than or equal to 10000000"),
+        ({"attacks.max_frequencies": 10**12}, "attacks.max_frequencies: Input should be less than or equal to"),
+        ({"strategies": [{"stft": {"frame_sizes": [256, 10**9]}}]},
+         "stft parameters: frame_sizes[1]: Input should be less than or equal to 1048576"),
+        ({"strategies": [{"white-noise": {"trials": 10**9}}]}, "trials: Input should be less than or equal to 10000"),
+    ],
+    ids=["rate", "budget", "frame-length", "batch", "max-queries", "max-frequencies", "stft-frame", "trials"],
+)
+def test_each_size_has_a_ceiling_with_the_line(changes, message, tmp_path, capsys):
+    path = tmp_path / "suite.yaml"
+    path.write_text(yaml.safe_dump(patched(changes)))
+    assert main(["validate", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert message in err and "line " in err and len(err.strip().splitlines()) == 1

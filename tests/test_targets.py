@@ -130,7 +130,7 @@ def test_hf_target_equals_the_transformers_pipeline(demo):
     from transformers import pipeline
 
     pipe = pipeline("audio-classification", model=str(DEMO_MODEL))
-    clips = [read(DATA / "fsdd" / "recordings" / name)[0] for name in ("0_lucas_1.wav", "7_george_3.wav")]
+    clips = [read(DATA / "fsdd" / name)[0] for name in ("0_lucas_1.wav", "7_george_3.wav")]
     n = min(c.size for c in clips)
     batch = np.stack([c[:n] for c in clips])
     ours = demo.predict(batch)

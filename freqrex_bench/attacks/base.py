@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -10,6 +11,7 @@ import numpy as np
 from pydantic import BaseModel
 
 from ..oracle import Oracle
+from ..results import pcm16
 from ..spectrum import Spectrum
 from ..validation import whole_number
 
@@ -42,7 +44,12 @@ def strategy_key(name: str, *parts: object) -> str:
 
 @dataclass
 class Context:
-    """One clip under one target. `results` holds earlier strategies' records by strategy key."""
+    """One clip under one target. `results` holds earlier strategies' records by strategy key.
+
+    `silence_label` is the decision on silence and `pcm16_label` the decision on the clip's own 16-bit
+    wav copy, judged before any attack: when storage alone changes the decision, no attack may take
+    credit for a flip that survives (or is judged as) a 16-bit wav.
+    """
 
     spectrum: Spectrum
     oracle: Oracle
@@ -50,12 +57,18 @@ class Context:
     score: float
     silence_label: int
     silence_score: float
+    pcm16_label: int
     seed: int = 0
     results: dict[str, Any] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
 
     @classmethod
-    def create(cls, signal: np.ndarray, oracle: Oracle, seed: int = 0) -> Context:
-        """Build the spectrum and classify the clip and silence (one batch of two queries).
+    def create(cls, signal: np.ndarray, oracle: Oracle, seed: int = 0, warnings: Sequence[str] = ()) -> Context:
+        """Build the spectrum and classify the clip, silence and the clip's 16-bit copy (one batch; a
+        clip read from a 16-bit file is its own copy, answered from the cache: two queries).
+
+        `warnings` are the clip's own (e.g. from data.prepare_clip); a 16-bit copy that changes the
+        decision adds one. Every record of the clip repeats them.
 
         Silence matters: removal is the neutral value, so if silence alone gets the clip's class,
         no set of frequencies can be necessary for it.
@@ -63,9 +76,20 @@ class Context:
         seed = whole_number(seed, "seed", minimum=0)
         spectrum = Spectrum.from_signal(signal, oracle.target.sample_rate)
         clip = np.asarray(signal, dtype=np.float32)
-        labels, scores = oracle.classify(np.stack([clip, np.zeros_like(clip)]))
+        copy = pcm16(clip, oracle.target.sample_rate)[0]
+        labels, scores = oracle.classify(np.stack([clip, np.zeros_like(clip), copy]))
         label = int(labels[0])
-        return cls(spectrum, oracle, label, float(scores[0, label]), int(labels[1]), float(scores[1, label]), seed)
+        ctx = cls(spectrum, oracle, label, float(scores[0, label]), int(labels[1]), float(scores[1, label]),
+                  int(labels[2]), seed, warnings=list(warnings))
+        if ctx.pcm16_changes_decision:
+            ctx.warnings.append(f"the unaltered clip stored as a 16-bit wav is classified {ctx.labels[ctx.pcm16_label]}, "
+                                f"not {ctx.labels[label]}: storage alone changes the decision")
+        return ctx
+
+    @property
+    def pcm16_changes_decision(self) -> bool:
+        """Whether the unaltered clip, stored as a 16-bit wav, is already classified differently."""
+        return self.pcm16_label != self.label
 
     @property
     def labels(self) -> list[str]:

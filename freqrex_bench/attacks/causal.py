@@ -22,8 +22,10 @@ import numpy as np
 from ..errors import QueryBudgetExceeded
 from ..results import jsonable
 from ..spectrum import Spectrum
+from ..status import Status
 from ..validation import validated
 from .base import Context, strategy_key
+from .registry import NoParameters, register
 from .responsibility import ResponsibilityMap, responsibility
 from .search import Condition, first_size
 from .settings import CausalSettings
@@ -56,7 +58,7 @@ class CausalResult:
     bin, most responsible first (ties: larger magnitude first), the order subsets are prefixes of. `subsets` maps
     "sufficient", "necessary", "complete" to what was found. `queries` and `seconds` cover the whole
     explain() call (including classifying the clip and silence); `responsibility_queries` and
-    `extraction_queries` are the two phases. `stopped` is None, "budget" or "silence_is_class".
+    `extraction_queries` are the two phases. `stopped` is None, Status.BUDGET or Status.SILENCE_IS_CLASS.
     """
 
     label: int
@@ -78,7 +80,7 @@ class CausalResult:
     converged: bool
     seconds: float
     model_seconds: float
-    stopped: str | None = None
+    stopped: Status | None = None
     settings: dict[str, Any] = field(default_factory=dict)
 
     def _bins(self, kind: str) -> np.ndarray | None:
@@ -172,7 +174,7 @@ def _conditions(probe: PrefixProbe, label: int, score: float, settings: CausalSe
     }
 
 
-def _extract(ctx: Context, order: np.ndarray, settings: CausalSettings) -> tuple[PrefixProbe, dict[str, int], str | None]:
+def _extract(ctx: Context, order: np.ndarray, settings: CausalSettings) -> tuple[PrefixProbe, dict[str, int], Status | None]:
     """Find each subset's prefix size in turn (each starts where the previous one ended)."""
     probe = PrefixProbe(ctx.spectrum, ctx.oracle, order)
     found: dict[str, int] = {}
@@ -184,7 +186,7 @@ def _extract(ctx: Context, order: np.ndarray, settings: CausalSettings) -> tuple
                 break
             found[kind] = start = k
     except QueryBudgetExceeded:
-        return probe, found, "budget"
+        return probe, found, Status.BUDGET
     return probe, found, None
 
 
@@ -193,10 +195,16 @@ def _ranking(spectrum: Spectrum, resp: ResponsibilityMap) -> np.ndarray:
     return np.lexsort((-spectrum.magnitude, -resp.values))
 
 
+@register
 class CausalDiscovery:
-    """The causal strategy: responsibility map, then the three subsets and the inverse classification."""
+    """The causal strategy: responsibility map, then the three subsets and the inverse classification.
+
+    Configured by CausalSettings (the suite's `discovery:`), given whole or as keyword overrides; it has
+    no strategy parameters. Raises InvalidInputError for an unknown setting or a bad value.
+    """
 
     name = "causal"
+    Parameters = NoParameters
 
     def __init__(self, settings: CausalSettings | None = None, **overrides: Any) -> None:
         base = (settings or CausalSettings()).model_dump()
@@ -214,7 +222,7 @@ class CausalDiscovery:
             resp = ResponsibilityMap(np.zeros(spectrum.n_bins), 0, [], False, 0)
             silent = Subset(np.empty(0, dtype=np.int64), np.zeros(spectrum.n_samples, dtype=np.float32),
                             ctx.label, ctx.silence_score)
-            subsets, inverse, stopped, extraction_queries = {"sufficient": silent}, None, "silence_is_class", 0
+            subsets, inverse, stopped, extraction_queries = {"sufficient": silent}, None, Status.SILENCE_IS_CLASS, 0
         else:
             reserve = extraction_cost(spectrum.n_bins, settings.grid_ratio, settings.refine_points,
                                       settings.chain_length)

@@ -12,14 +12,17 @@ from __future__ import annotations
 from typing import Any, Literal
 
 import numpy as np
+from pydantic import Field
 
 from ..errors import QueryBudgetExceeded
 from ..mutations import Mutation
 from ..results import AttackResult
 from ..spectrum import Spectrum
+from ..status import Status
 from .base import Context, strategy_key
 from .causal import CausalDiscovery, CausalResult
 from .goal import Attack, AttackSettings, Found
+from .registry import Parameters, check_parameters, register
 from .search import Condition, first_size
 
 Candidates = Literal["sufficient", "necessary", "ranking"]
@@ -56,7 +59,7 @@ def frequency_attack(attack: Attack, ranked: np.ndarray) -> AttackResult:
     if (trivial := attack.trivial()) is not None:
         return trivial
     if limit == 0:
-        return attack.failed("no frequencies to alter")
+        return attack.failed(Status.NOTHING_TO_ALTER, "no frequencies to alter")
     bins, ladder = ranked[:limit], settings.mutations
     snr = np.stack([snr_curve(ctx.spectrum, bins, m) for m in ladder])  # [steps, n]
     allowed = np.ones_like(snr, dtype=bool) if settings.min_snr_db is None else snr >= settings.min_snr_db
@@ -75,9 +78,9 @@ def frequency_attack(attack: Attack, ranked: np.ndarray) -> AttackResult:
         n = first_size(Condition(evaluate, reached.__getitem__), 1, limit, settings.grid_ratio,
                        settings.refine_points, settings.exact_below)
     except QueryBudgetExceeded:
-        return attack.failed("the query budget ran out while searching n")
+        return attack.failed(Status.BUDGET, "the query budget ran out while searching n")
     if n is None:
-        return attack.failed(f"no flip within {limit} frequencies")
+        return attack.failed(Status.NO_FLIP, f"no flip within {limit} frequencies")
     steps = sorted((i for i in range(len(ladder)) if allowed[i, n - 1]),
                    key=lambda i: (ladder.steps[i].strength, -snr[i, n - 1]))
     signals = np.stack([_mutated(ctx.spectrum, bins[:n], ladder.steps[i]) for i in steps])
@@ -99,18 +102,32 @@ def candidate_bins(causal: CausalResult, candidates: Candidates) -> np.ndarray:
     return np.empty(0, dtype=np.int64) if subset is None else subset.bins
 
 
+class FourierParameters(Parameters):
+    """Parameters of the Fourier attack (Algorithm 2)."""
+
+    candidates: Candidates = Field(
+        "sufficient", description="bins the attack may alter, most responsible first: the sufficient set (the paper), "
+        "the necessary set, or the whole responsibility ranking",
+    )
+
+
+@register
 class FourierAttack:
-    """Algorithm 2 on the clip's causal frequencies (`candidates`, default the paper's sufficient set)."""
+    """Algorithm 2 on the clip's causal frequencies (`candidates`, default the paper's sufficient set).
+
+    Parameters (FourierParameters): `candidates`. Raises InvalidInputError for an unknown parameter or value.
+    """
 
     name = "fourier"
+    Parameters = FourierParameters
 
     def __init__(
-        self, settings: AttackSettings | None = None, discovery: CausalDiscovery | None = None,
-        candidates: Candidates = "sufficient",
+        self, settings: AttackSettings | None = None, discovery: CausalDiscovery | None = None, **parameters: Any
     ) -> None:
         self.settings = settings or AttackSettings()
         self.discovery = discovery or CausalDiscovery()
-        self.candidates = candidates
+        self.parameters = check_parameters(self.name, parameters)
+        self.candidates: Candidates = self.parameters.candidates
 
     @property
     def key(self) -> str:

@@ -15,22 +15,24 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, field_validator
 
 from ..errors import InvalidInputError, QueryBudgetExceeded
+from ..limits import MAX_FREQUENCIES
 from ..mutations import Ladder, Mutation, to_spec
 from ..mutations.ladder import DEFAULT_LADDER
 from ..results import AttackResult, measure, pcm16, snr_db
+from ..status import Status
 from .base import Context
 
 
 class AttackSettings(BaseModel):
     """Rules shared by every attack and baseline in a comparison."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     ladder: list[Any] = Field(
         default_factory=lambda: list(DEFAULT_LADDER),
         description="mutations, e.g. [{amplitude: 0}, {amplitude: 0.5}, {phase: 1.57}]; sorted by strength",
     )
-    max_frequencies: int = Field(1000, ge=1, description="most Fourier bins an attack may alter (paper: 1000)")
+    max_frequencies: int = Field(1000, ge=1, le=MAX_FREQUENCIES, description="most Fourier bins an attack may alter (paper: 1000)")
     min_snr_db: float | None = Field(None, description="no change may go below this SNR in dB")
     target: StrictStr | StrictInt | None = Field(None, description="flip to this class (name or index)")
     pcm16_robust: bool = Field(False, description="only count flips that survive writing a 16-bit wav")
@@ -133,14 +135,29 @@ class Attack:
         self.before = self.ctx.oracle.queries
         if self.goal.target is not None:
             self.details["target"] = self.ctx.labels[self.goal.target]
+        # The unaltered clip's 16-bit copy, judged like any attempt: if it alone reaches the goal,
+        # storage changes the decision and no attack may take credit for a 16-bit flip.
+        self.pcm16_alone = bool(self.goal.reached([self.ctx.pcm16_label])[0])
+        if self.pcm16_alone:
+            self.details["pcm16_alone"] = (
+                f"the unaltered clip stored as a 16-bit wav is already classified "
+                f"{self.ctx.labels[self.ctx.pcm16_label]}"
+            )
 
-    def failed(self, reason: str) -> AttackResult:
+    def failed(self, status: Status, reason: str) -> AttackResult:
+        """The record of an attempt that did not reach the goal, with its status and reason."""
         self.details["reason"] = reason
-        return self._record(None, False)
+        return self._record(None, status)
 
     def trivial(self) -> AttackResult | None:
-        """The failure record of a targeted attack at the clip's own class, else None."""
-        return self.failed("the clip already has the target class") if self.goal.trivial else None
+        """The failure record when there is nothing an attack could prove, else None: a targeted attack
+        at the clip's own class, or a goal judged as a 16-bit wav that the clip's own copy reaches."""
+        if self.goal.trivial:
+            return self.failed(Status.ALREADY_TARGET, "the clip already has the target class")
+        if self.goal.pcm16 and self.pcm16_alone:
+            return self.failed(Status.PCM16_ALONE, self.details["pcm16_alone"] + ": storage alone changes the "
+                               "decision, so no flip judged as a 16-bit wav can be credited to an attack")
+        return None
 
     def conclude(self, found: Found) -> AttackResult:
         """The record of a found signal: the model's answer on exactly it (16-bit quantised when the
@@ -149,25 +166,28 @@ class Attack:
         try:
             labels, scores = self.ctx.oracle.classify(signal[None])
         except QueryBudgetExceeded:
-            return self.failed("budget ran out before the result could be checked")
+            return self.failed(Status.BUDGET, "budget ran out before the result could be checked")
         success = bool(self.goal.reached(labels)[0] and self.goal.snr_ok(self.ctx.spectrum.signal, signal[None])[0])
         if not success:
-            return self.failed("the found signal did not reach the goal")
+            return self.failed(Status.UNCONFIRMED, "the found signal did not reach the goal")
         survives: bool | None = True
-        if not self.goal.pcm16:
+        if self.pcm16_alone:
+            survives = None  # the clip's own 16-bit copy already flips: survival would prove nothing
+        elif not self.goal.pcm16:
             try:
                 survives = bool(self.goal.reached(self.ctx.oracle.classify(pcm16(signal, self.goal.sample_rate)).labels)[0])
             except QueryBudgetExceeded:
                 survives = None
-        return self._record(found, True, signal, self.ctx.labels[int(labels[0])], float(scores[0, labels[0]]), survives)
+        return self._record(found, Status.SUCCESS, signal, self.ctx.labels[int(labels[0])],
+                            float(scores[0, labels[0]]), survives)
 
     def _record(
-        self, found: Found | None, success: bool, signal: np.ndarray | None = None, label_after: str | None = None,
+        self, found: Found | None, status: Status, signal: np.ndarray | None = None, label_after: str | None = None,
         score_after: float | None = None, survives: bool | None = None,
     ) -> AttackResult:
         metrics = measure(self.ctx.spectrum.signal, signal) if signal is not None else dict.fromkeys(("snr_db", "l2", "linf"))
         return AttackResult(
-            strategy=self.name, success=success, queries=self.ctx.oracle.queries - self.before,
+            strategy=self.name, success=status is Status.SUCCESS, status=status, queries=self.ctx.oracle.queries - self.before,
             prior_queries=self.prior_queries, changed=found.changed if found else None, unit=self.unit,
             mutation=to_spec(found.mutation) if found and found.mutation is not None else None, **metrics,
             label_before=self.ctx.labels[self.ctx.label], score_before=self.ctx.score, label_after=label_after,

@@ -11,18 +11,21 @@ The record's `prior_queries` counts what the Fourier attack and causal discovery
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 import numpy as np
+from pydantic import Field
 
 from ..errors import QueryBudgetExceeded
+from ..limits import MAX_FRAME
 from ..mutations import Mutation, from_spec
 from ..results import AttackResult, snr_db
 from ..spectrum import STFTView
-from ..validation import whole_number
+from ..status import Status
 from .base import Context, strategy_key
 from .fourier import FourierAttack, candidate_bins
 from .goal import Attack, AttackSettings, Found
+from .registry import Parameters, check_parameters, register
 from .search import Condition, first_size
 
 
@@ -60,24 +63,34 @@ def _frame_attack(
     return Found(signals[frames], frames, mutation, bins), report
 
 
+class STFTParameters(Parameters):
+    """Parameters of the STFT attack (Algorithm 3)."""
+
+    frame_sizes: tuple[Annotated[int, Field(ge=2, le=MAX_FRAME)], ...] = Field(
+        (256, 512, 1024), min_length=1, description="STFT frame sizes w in samples, tried in order (hop w/2)")
+    max_frames: int | None = Field(None, ge=1, le=MAX_FRAME, description="most frames one edit may touch")
+    all_frame_sizes: bool = Field(False, description="try every frame size, not only until one succeeds (Table 4)")
+
+
+@register
 class STFTAttack:
-    """Algorithm 3, starting from Algorithm 2's result for the same clip (computed once via ctx)."""
+    """Algorithm 3, starting from Algorithm 2's result for the same clip (computed once via ctx).
+
+    Parameters (STFTParameters): `frame_sizes`, `max_frames`, `all_frame_sizes`. Raises InvalidInputError for
+    an unknown parameter or value.
+    """
 
     name = "stft"
+    Parameters = STFTParameters
 
-    def __init__(
-        self,
-        settings: AttackSettings | None = None,
-        fourier: FourierAttack | None = None,
-        frame_sizes: tuple[int, ...] = (256, 512, 1024),
-        max_frames: int | None = None,
-        all_frame_sizes: bool = False,
-    ) -> None:
+    def __init__(self, settings: AttackSettings | None = None, fourier: FourierAttack | None = None,
+                 **parameters: Any) -> None:
         self.settings = settings or AttackSettings()
         self.fourier = fourier or FourierAttack(self.settings)
-        self.frame_sizes = tuple(whole_number(w, "frame size", minimum=2) for w in frame_sizes)
-        self.max_frames = None if max_frames is None else whole_number(max_frames, "max_frames")
-        self.all_frame_sizes = all_frame_sizes
+        self.parameters = check_parameters(self.name, parameters)
+        self.frame_sizes: tuple[int, ...] = self.parameters.frame_sizes
+        self.max_frames: int | None = self.parameters.max_frames
+        self.all_frame_sizes: bool = self.parameters.all_frame_sizes
 
     @property
     def key(self) -> str:
@@ -102,7 +115,7 @@ class STFTAttack:
         if (trivial := attack.trivial()) is not None:
             return trivial
         if bins.size == 0:
-            return attack.failed("no frequencies to alter")
+            return attack.failed(Status.NOTHING_TO_ALTER, "no frequencies to alter")
         first_success: tuple[Found, int] | None = None
         for size in self.frame_sizes:
             if size > ctx.spectrum.n_samples:
@@ -117,6 +130,6 @@ class STFTAttack:
             if first_success is not None and not self.all_frame_sizes:
                 break
         if first_success is None:
-            return attack.failed("no frame size flipped the class")
+            return attack.failed(Status.NO_FLIP, "no frame size flipped the class")
         attack.details["frame_size"] = first_success[1]
         return attack.conclude(first_success[0])

@@ -14,7 +14,9 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from ..oracle import Oracle
+from ..validation import whole_number
 from .causal import CausalResult
+from .registry import NoParameters, register
 
 
 @dataclass(frozen=True)
@@ -36,13 +38,15 @@ class SuperpositionRow:
         return {**asdict(self), "success_rate": self.success_rate}
 
 
+@register
 class Superposition:
     """Cross-clip strategy: run once per target over the causal results of all its clips."""
 
     name = "superposition"
+    Parameters = NoParameters
 
     def __init__(self, seed: int = 0) -> None:
-        self.seed = seed
+        self.seed = whole_number(seed, "seed", minimum=0)
 
     def run(self, oracle: Oracle, results: Sequence[CausalResult], truths: Sequence[int | None] | None = None) -> list[SuperpositionRow]:
         """`truths[i]` is clip i's ground-truth label index (None: trust the model), for "correctly classified"."""

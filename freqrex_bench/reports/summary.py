@@ -4,7 +4,7 @@ strategies vs baselines). summary.json holds exactly this; the report and the ch
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable
 from statistics import mean, median
 from typing import Any
@@ -29,8 +29,10 @@ def _target(records: list[dict[str, Any]]) -> dict[str, Any]:
         if record["strategy"] not in ("causal", "superposition"):
             by_strategy[record["strategy"]].append(record)
     superposition = next((r for r in records if r["strategy"] == "superposition"), None)
+    warnings = {r["clip"]: r["warnings"] for r in records if r["clip"] is not None and r.get("warnings")}
     return {
         "clips": len({r["clip"] for r in records if r["clip"] is not None}),
+        "clip_warnings": dict(sorted(warnings.items())),
         "errors": sum(not r["ok"] for r in records),
         "accuracy": _share(r["record"]["label"] == r["truth"] for r in with_truth) if with_truth else None,
         "causal": _causal(causal),
@@ -107,6 +109,7 @@ def _strategy(records: list[dict[str, Any]]) -> dict[str, Any]:
         "mean_total_queries": _mean(r["queries"] + r["prior_queries"] for r in ok),
         "pcm16_survival_rate": _share(r["survives_pcm16"] for r in won if r["survives_pcm16"] is not None),
         "error_rate": _share(not r["ok"] for r in records),
+        "statuses": dict(sorted(Counter(r.get("status", "success" if r["success"] else "no_flip") for r in ok).items())),
     }
 
 

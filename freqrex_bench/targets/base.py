@@ -15,6 +15,7 @@ import scipy.special
 
 from .. import validation
 from ..errors import InvalidInputError, TargetError
+from ..limits import MAX_FRAME
 
 Output = Literal["probabilities", "logits", "multilabel-logits"]
 Aggregate = Literal["mean", "max"]
@@ -51,8 +52,8 @@ class Framing:
     hop: int | None = None
 
     def __post_init__(self) -> None:
-        validation.whole_number(self.length, "frame_length")
-        if self.hop is not None and validation.whole_number(self.hop, "hop") > self.length:
+        validation.whole_number(self.length, "frame_length", maximum=MAX_FRAME)
+        if self.hop is not None and validation.whole_number(self.hop, "hop", maximum=MAX_FRAME) > self.length:
             raise InvalidInputError(f"hop must be at most frame_length={self.length}, got {self.hop!r}")
 
     @property
@@ -120,6 +121,8 @@ class FramedTarget:
     """
 
     name: str
+    # The fewest samples a clip may have; shorter clips are an error naming this (framed models pad).
+    min_samples: int = 2
 
     def __init__(
         self,

@@ -40,6 +40,25 @@ def _load_folder(path: Path) -> tuple[Any, Any]:
     return extractor, model
 
 
+# transformers' numpy fbank (AST and similar extractors) frames audio in 400-sample windows.
+_FBANK_WINDOW = 400
+
+
+def shortest_input(extractor: Any, config: Any) -> int:
+    """The fewest samples the model can classify: one fbank window for spectrogram extractors, the
+    receptive field of the convolutional feature encoder for raw-waveform models (wav2vec2, HuBERT),
+    else 2 (the model pads short input itself)."""
+    if hasattr(extractor, "mel_filters") and type(extractor).__name__ == "ASTFeatureExtractor":
+        return _FBANK_WINDOW
+    kernels, strides = getattr(config, "conv_kernel", None), getattr(config, "conv_stride", None)
+    if kernels and strides:
+        field = 1
+        for kernel, stride in reversed(list(zip(kernels, strides))):
+            field = (field - 1) * stride + kernel
+        return field
+    return 2
+
+
 class HFTarget(FramedTarget):
     """A Hugging Face audio classifier. `model` is a local model folder or a transformers Pipeline.
 
@@ -81,6 +100,8 @@ class HFTarget(FramedTarget):
         output = output or _OUTPUT_FOR_FUNCTION.get(function) or _OUTPUT_FOR_PROBLEM.get(config.problem_type, "logits")
         super().__init__(labels, rate, output, frame_length, hop, aggregate)
         self._torch_features = torch_features(self.feature_extractor)
+        if self.framing is None:
+            self.min_samples = shortest_input(self.feature_extractor, config)
 
     @property
     def differentiable(self) -> bool:

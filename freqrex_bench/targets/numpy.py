@@ -7,7 +7,9 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
+from .. import validation
 from ..errors import InvalidInputError
+from ..limits import MAX_FRAME
 from .base import Aggregate, FramedTarget, Output
 
 
@@ -33,7 +35,8 @@ class CallableTarget(FramedTarget):
     """Wrap a function `fn(batch [B, T] float32) -> [B, C]` (or [B, frames, C]).
 
     `output` says what fn returns: "probabilities" (used as is), "logits" (softmax), or
-    "multilabel-logits" (sigmoid). Set `frame_length` when fn takes fixed-length chunks.
+    "multilabel-logits" (sigmoid). Set `frame_length` when fn takes fixed-length chunks, and
+    `min_samples` when fn cannot classify shorter clips (they are then an error naming the minimum).
     """
 
     def __init__(
@@ -46,12 +49,14 @@ class CallableTarget(FramedTarget):
         hop: int | None = None,
         aggregate: Aggregate = "mean",
         name: str | None = None,
+        min_samples: int = 2,
     ) -> None:
         self.fn = load_callable(fn) if isinstance(fn, str) else fn
         if not callable(self.fn):
             raise InvalidInputError(f"CallableTarget needs a callable, got {type(fn).__name__}")
         self.name = name or (fn if isinstance(fn, str) else getattr(fn, "__name__", "callable"))
         super().__init__(labels, sample_rate, output, frame_length, hop, aggregate)
+        self.min_samples = validation.whole_number(min_samples, "min_samples", maximum=MAX_FRAME)
 
     def _forward(self, batch: np.ndarray) -> np.ndarray:
         return np.asarray(self.fn(batch))
