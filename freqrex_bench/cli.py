@@ -14,9 +14,8 @@ import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
-from . import __version__
-from .attacks.causal import CausalDiscovery, CausalResult
-from .attacks.settings import CausalSettings
+from .version import __version__
+from .causal import CausalDiscovery, CausalResult, CausalSettings
 from .errors import ClipWarning, FreqrexError, InvalidInputError
 from .status import Status
 
@@ -216,7 +215,7 @@ def _compare(args: argparse.Namespace) -> int:
 
 
 def _validate(args: argparse.Namespace) -> int:
-    from .build import build_strategies, model_path
+    from .plan import build_strategies, model_path
     from .data import find_clips
     from .suite import load_suite
 

@@ -10,12 +10,12 @@ from typing import Any
 
 import numpy as np
 
-from .attacks.base import Context
-from .attacks.causal import CausalDiscovery, CausalResult
+from .causal import CausalDiscovery, CausalResult
 from .data import prepare_clip
 from .errors import ClipWarning
 from .oracle import Oracle
 from .progress import query_bar
+from .strategy import Context
 from .targets.base import Target
 
 

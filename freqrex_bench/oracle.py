@@ -18,6 +18,7 @@ import numpy as np
 from . import validation
 from .errors import FreqrexError, InvalidInputError, QueryBudgetExceeded, TargetError
 from .targets.base import Target, target_name
+from .targets.pipeline import check_probabilities
 
 
 class Prediction(NamedTuple):
@@ -171,9 +172,6 @@ class Oracle:
                 f"{name} returned {int(bad.sum())} NaN or infinite scores "
                 f"(first in row {int(np.argwhere(bad)[0][0])} of the batch)"
             )
-        if scores.min() < -1e-4 or scores.max() > 1 + 1e-4:
-            raise TargetError(
-                f"{name} returned scores in [{scores.min():.3g}, {scores.max():.3g}]; targets must return "
-                f"probabilities in [0, 1] (thresholds such as min_confidence compare them)"
-            )
+        check_probabilities(scores, name, "targets must return probabilities in [0, 1] (thresholds such as "
+                                          "min_confidence compare them)")
         return scores

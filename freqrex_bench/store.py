@@ -17,7 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from .errors import InvalidInputError
-from .results import jsonable, safe_stem
+from .files import fresh_path, safe_stem
+from .serialization import jsonable
 
 RESULTS, RUN_INFO, SUMMARY, REPORT = "results.jsonl", "run.json", "summary.json", "report.html"
 FOLDERS = ("adversarial", "explanations", "signals")
@@ -57,11 +58,7 @@ class RunFolder:
         """A file for one target's clip in one of FOLDERS, e.g. explanations/<target>/<clip>.npz."""
         if folder not in FOLDERS:
             raise ValueError(f"unknown run sub-folder {folder!r}")
-        path = self.root / folder / safe_stem(target) / f"{safe_stem(name)}{suffix}"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if path.is_symlink():
-            path.unlink()
-        return path
+        return fresh_path(self.root / folder / safe_stem(target) / f"{safe_stem(name)}{suffix}")
 
     def relative(self, path: Path) -> str:
         return path.relative_to(self.root).as_posix()

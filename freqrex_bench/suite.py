@@ -12,11 +12,11 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
 
-from .attacks.goal import AttackSettings
-from .attacks.registry import Parameters, check_parameters
-from .attacks.settings import CausalSettings
+from .attacks.settings import AttackSettings  # importing the attacks package registers every strategy
+from .causal.settings import CausalSettings
 from .errors import InvalidInputError
 from .limits import MAX_BATCH, MAX_CLIPS, MAX_DURATION_S, MAX_FRAME, MAX_QUERIES, MAX_SAMPLE_RATE
+from .strategy import STRATEGIES, Parameters, check_parameters
 from .suite_file import SuiteSource, read_yaml
 from .targets.base import Aggregate, Output
 from .validation import validated
@@ -118,15 +118,13 @@ class StrategySpec(_Strict):
         return check_parameters(self.name, self.parameters)
 
 
-FREQUENCY_ATTACKS = ("fourier", "random-frequencies", "largest-magnitude")
-
-
 def metrics_of(strategy: str) -> tuple[str, ...]:
-    """The metrics a check may bound for a strategy: causal discovery has no success, and only
-    frequency attacks count success within 1 and 5 changes."""
-    if strategy == "causal":
+    """The metrics a check may bound for a registered clip-scope strategy: one without a unit (causal
+    discovery) has no success, and only frequency attacks count success within 1 and 5 changes."""
+    unit = STRATEGIES[strategy].unit
+    if unit is None:
         return ("mean_queries", "error_rate")
-    if strategy in FREQUENCY_ATTACKS:
+    if unit == "frequencies":
         return METRICS
     return tuple(m for m in METRICS if m not in ("success_rate_1", "success_rate_5"))
 
@@ -192,7 +190,7 @@ class Suite(_Strict):
         strategies = [s.name for s in self.strategies]
         if len(set(strategies)) != len(strategies):
             raise ValueError(f"strategies: each strategy may appear once, got {strategies}")
-        runs = ["causal", *(name for name in strategies if name not in ("causal", "superposition"))]
+        runs = ["causal", *(name for name in strategies if name != "causal" and STRATEGIES[name].scope == "clip")]
         for i, check in enumerate(self.checks):
             if check.strategy not in runs:
                 raise ValueError(f"checks[{i}].strategy: {check.strategy!r} is not run by this suite "

@@ -13,11 +13,14 @@ from freqrex_bench.attacks import (
     GradientAttack,
     LargestMagnitude,
     RandomFrequencies,
+    Explained,
     STFTAttack,
     Superposition,
+    TargetContext,
     WhiteNoise,
 )
-from freqrex_bench.results import pcm16, save_adversarial
+from freqrex_bench.files import save_adversarial
+from freqrex_bench.metrics import pcm16
 from freqrex_bench.targets import CallableTarget
 
 from .support import DATA, PlantedBands, read
@@ -98,13 +101,13 @@ def test_targeted_mode_reaches_the_chosen_class():
     ctx = context(bands.target, bands.clip)
     untargeted = FourierAttack(candidates="ranking").run(ctx)
     assert untargeted.label_after == "mid"
-    targeted = FourierAttack(AttackSettings(target="high"), candidates="ranking").run(ctx)
-    assert targeted.success and targeted.label_after == "high" and targeted.details["target"] == "high"
+    targeted = FourierAttack(AttackSettings(target_class="high"), candidates="ranking").run(ctx)
+    assert targeted.success and targeted.label_after == "high" and targeted.details["target_class"] == "high"
     assert targeted.changed > untargeted.changed
-    already = FourierAttack(AttackSettings(target="low"), candidates="ranking").run(ctx)
+    already = FourierAttack(AttackSettings(target_class="low"), candidates="ranking").run(ctx)
     assert not already.success and "already" in already.details["reason"]
-    with pytest.raises(InvalidInputError, match="'loud' is not one of the model's labels"):
-        FourierAttack(AttackSettings(target="loud")).run(ctx)
+    with pytest.raises(InvalidInputError, match="target_class 'loud' is not one of the model's labels"):
+        FourierAttack(AttackSettings(target_class="loud")).run(ctx)
 
 
 @pytest.fixture(scope="module")
@@ -167,10 +170,10 @@ def test_superposition_of_planted_sufficient_signals_keeps_the_class():
     target = models[0].target
     oracle = Oracle(target)
     results = [context(target, m.clip, seed=0).result_of(FourierAttack().discovery) for m in models]
-    (row,) = Superposition(seed=0).run(oracle, results)
+    (row,) = Superposition().run(TargetContext(oracle, [Explained.of(r) for r in results], seed=0)).rows
     assert row.label == "present" and row.clips == 3 and row.compositions == 2
     assert row.kept == 2 and row.success_rate == 1.0 and row.full_composition_kept
-    (none,) = Superposition().run(oracle, results, truths=[0, 0, 0])
+    (none,) = Superposition().run(TargetContext(oracle, [Explained.of(r, truth=0) for r in results])).rows
     assert none.clips == 0 and none.success_rate is None
 
 
@@ -352,7 +355,7 @@ def test_stft_skips_frames_longer_than_the_clip():
 
 
 def test_targeted_baselines_at_the_own_class_do_not_succeed(demo, demo_context):
-    own = AttackSettings(target="zero")
+    own = AttackSettings(target_class="zero")
     for strategy in (WhiteNoise(own), GradientAttack(own), FourierAttack(own, candidates="ranking"), LargestMagnitude(own)):
         result = strategy.run(demo_context)
         assert not result.success and "already has the target class" in result.details["reason"]
@@ -389,10 +392,11 @@ def test_torch_mirror_of_the_pipeline_equals_predict(demo, silero, yes_clip, fsd
         (lambda: STFTAttack(max_frames=0), r"stft parameters: max_frames: Input should be greater than or equal to 1"),
         (lambda: RandomFrequencies(seed=3), r"random-frequencies parameters: seed: unknown key"),
         (lambda: LargestMagnitude(AttackSettings(), top=5), r"largest-magnitude parameters: top: unknown key"),
-        (lambda: Superposition(seed=-1), r"seed must be a whole number >= 0, got -1"),
+        (lambda: Superposition(seed=1), r"superposition parameters: seed: unknown key"),
+        (lambda: TargetContext(Oracle(PlantedBands().target), [], seed=-1), r"seed must be a whole number >= 0, got -1"),
     ],
     ids=["candidates", "unknown", "trials", "snr-nan", "steps", "frame-size", "no-frame-sizes", "max-frames",
-         "random", "magnitude", "superposition-seed"],
+         "random", "magnitude", "superposition-parameter", "context-seed"],
 )
 def test_strategies_check_their_parameters_when_constructed(make, message):
     with pytest.raises(InvalidInputError, match=message):
@@ -400,7 +404,7 @@ def test_strategies_check_their_parameters_when_constructed(make, message):
 
 
 def test_the_suite_and_the_constructor_share_one_declaration():
-    from freqrex_bench.attacks.registry import STRATEGIES
+    from freqrex_bench.strategy import STRATEGIES
     from freqrex_bench.suite import StrategySpec
 
     for name, cls in STRATEGIES.items():
@@ -410,18 +414,18 @@ def test_the_suite_and_the_constructor_share_one_declaration():
 
 
 def test_the_complete_subset_must_also_be_necessary():
-    from freqrex_bench.attacks.causal import _conditions
-    from freqrex_bench.attacks.settings import CausalSettings
+    from freqrex_bench.causal import CausalSettings
+    from freqrex_bench.causal.subsets import conditions
 
     class Probe:  # B_k keeps the score exactly, but the clip without B_k keeps the class: not necessary
         kept = {7: np.array([0.1, 0.9], dtype=np.float32)}
         removed = {7: np.array([0.2, 0.8], dtype=np.float32)}
 
-    conditions = _conditions(Probe(), label=1, score=0.9, settings=CausalSettings())
-    assert conditions["sufficient"].holds(7)
-    assert not conditions["complete"].holds(7)
+    found = conditions(Probe(), label=1, score=0.9, settings=CausalSettings())
+    assert found["sufficient"].holds(7)
+    assert not found["complete"].holds(7)
     Probe.removed[7] = np.array([0.6, 0.4], dtype=np.float32)  # now removing B_k flips: necessary and complete
-    assert conditions["necessary"].holds(7) and conditions["complete"].holds(7)
+    assert found["necessary"].holds(7) and found["complete"].holds(7)
 
 
 def test_the_stft_attack_uses_a_hop_of_half_the_frame():
@@ -436,8 +440,8 @@ def test_the_stft_attack_uses_a_hop_of_half_the_frame():
 
 
 def test_responsibility_credit_is_scaled_by_depth():
-    from freqrex_bench.attacks.responsibility import _credit, _Job, combinations_of
-    from freqrex_bench.attacks.settings import CausalSettings
+    from freqrex_bench.causal import CausalSettings
+    from freqrex_bench.causal.responsibility import _credit, _Job, combinations_of
 
     parts = [np.array([0, 1]), np.array([2, 3]), np.array([4, 5]), np.array([6, 7])]
     combos, _ = combinations_of(4)

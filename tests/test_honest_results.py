@@ -19,7 +19,7 @@ from freqrex_bench.attacks import (
 )
 from freqrex_bench.data import find_clips, prepare_clip, read_clip
 from freqrex_bench.errors import ClipWarning
-from freqrex_bench.results import pcm16
+from freqrex_bench.metrics import pcm16
 from freqrex_bench.status import Status
 from freqrex_bench.suite import DataSpec
 from freqrex_bench.targets import CallableTarget

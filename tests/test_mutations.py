@@ -57,7 +57,7 @@ def test_ladder_is_sorted_by_strength_and_removal_is_strongest():
     strengths = [m.strength for m in ladder]
     assert strengths == sorted(strengths)
     assert ladder.strongest == Amplitude(0.0) and ladder.steps[0] == Delay(0.001)
-    assert [str(m) for m in default_ladder()][-1] == "remove"
+    assert [str(m) for m in default_ladder()][-1] == "removal"
 
 
 def test_plain_data_round_trip():

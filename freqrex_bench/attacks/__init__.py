@@ -1,32 +1,46 @@
-"""Strategies: causal discovery, the Fourier (Alg. 2) and STFT (Alg. 3) attacks, superposition and baselines.
-
-Every per-clip strategy has `name` and `run(ctx) -> record`; a strategy that needs another's result
-(STFT needs Fourier, Fourier needs causal) gets it through `ctx.result_of`, computed once per clip.
+"""Attacks: what changes a clip. The Fourier attack (paper Algorithm 2), the STFT attack (Algorithm 3),
+superposition (Table 2), and the baselines they are compared with, all under one goal, constraint and
+budget (AttackSettings, attacks.goal). Causal analysis, which the causal attacks build on, is
+`freqrex_bench.causal`.
 """
 
-from .base import Context, Strategy
-from .baselines import GradientAttack, LargestMagnitude, RandomFrequencies, WhiteNoise
-from .causal import CausalDiscovery, CausalResult, Subset
+from ..causal import CausalDiscovery, CausalResult, CausalSettings, Subset
+from ..strategy import Context, Strategy
+from .base import AttackStrategy
+from .baselines import LargestMagnitude, RandomFrequencies
 from .fourier import FourierAttack
-from .goal import AttackSettings
-from .settings import CausalSettings
+from .goal import Goal, Misclassification, MinSNR, TargetedMisclassification
+from .gradient import GradientAttack
+from .noise import WhiteNoise
+from .run import Adversarial, AttackRun
+from .settings import AttackSettings
 from .stft import STFTAttack
-from .superposition import Superposition, SuperpositionRow
+from .superposition import Explained, Superposition, SuperpositionResult, SuperpositionRow, TargetContext
 
 __all__ = [
+    "Adversarial",
+    "AttackRun",
     "AttackSettings",
+    "AttackStrategy",
     "CausalDiscovery",
     "CausalResult",
     "CausalSettings",
     "Context",
+    "Explained",
     "FourierAttack",
+    "Goal",
     "GradientAttack",
     "LargestMagnitude",
+    "MinSNR",
+    "Misclassification",
     "RandomFrequencies",
     "STFTAttack",
     "Strategy",
     "Subset",
     "Superposition",
+    "SuperpositionResult",
     "SuperpositionRow",
+    "TargetContext",
+    "TargetedMisclassification",
     "WhiteNoise",
 ]

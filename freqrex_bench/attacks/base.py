@@ -1,102 +1,57 @@
-"""What a strategy sees: one clip under one target, its original decision, the oracle, earlier results."""
+"""AttackStrategy: the template every attack follows, so each attack writes only its own search.
+
+`run(ctx)` prepares what the attack builds on (`prepare`), opens an AttackRun (goal, query accounting),
+returns the failure record when there is nothing to prove (a target class the clip already has, or a
+16-bit judgement its own copy already meets), then runs the attack's `search`. A query budget that runs
+out is signalled one way: the oracle raises QueryBudgetExceeded, and this template turns it into a
+record with Status.BUDGET.
+"""
 
 from __future__ import annotations
 
-import json
-from collections.abc import Sequence
-from dataclasses import dataclass, field
-from typing import Any, Protocol
+from abc import abstractmethod
+from typing import Any, ClassVar
 
-import numpy as np
-from pydantic import BaseModel
-
-from ..oracle import Oracle
-from ..results import pcm16
-from ..spectrum import Spectrum
-from ..validation import whole_number
+from ..errors import QueryBudgetExceeded
+from ..results import AttackResult
+from ..status import Status
+from ..strategy import Context, Strategy
+from .run import AttackRun
+from .settings import AttackSettings
 
 
-class Strategy(Protocol):
-    """Every attack and explanation method has this one signature (captum-style).
+class AttackStrategy(Strategy):
+    """Base of the attacks and baselines: `unit` says what `changed` counts; subclasses implement
+    `search` (and `prepare` when they build on another strategy's result)."""
 
-    `key` identifies the strategy with every setting that changes its result, so two differently
-    configured strategies of the same name never share a cached result.
-    """
+    Record = AttackResult
+    unit: ClassVar[str]
+    settings: AttackSettings
 
-    name: str
+    def prepare(self, ctx: Context) -> tuple[int, dict[str, Any], Any]:
+        """What the search needs before it starts: (queries spent by the strategies it builds on, the
+        record's first details, anything passed on to `search`)."""
+        return 0, {}, None
 
-    @property
-    def key(self) -> str: ...
+    def inapplicable(self, ctx: Context) -> str | None:
+        """Why the attack cannot run on this target at all (a record with Status.NOT_APPLICABLE), or None."""
+        return None
 
-    def run(self, ctx: Context) -> Any: ...
+    @abstractmethod
+    def search(self, run: AttackRun, prepared: Any) -> AttackResult:
+        """Look for an adversarial signal under `run.goal`; return `run.conclude(...)` or `run.failed(...)`."""
 
-
-def _plain(part: object) -> object:
-    if isinstance(part, BaseModel):
-        return part.model_dump(mode="json")
-    return getattr(part, "key", part)
-
-
-def strategy_key(name: str, *parts: object) -> str:
-    """`name` plus a canonical JSON of the settings (pydantic models, other strategies' keys, values)."""
-    return name + json.dumps([_plain(p) for p in parts], sort_keys=True, default=str)
-
-
-@dataclass
-class Context:
-    """One clip under one target. `results` holds earlier strategies' records by strategy key.
-
-    `silence_label` is the decision on silence and `pcm16_label` the decision on the clip's own 16-bit
-    wav copy, judged before any attack: when storage alone changes the decision, no attack may take
-    credit for a flip that survives (or is judged as) a 16-bit wav.
-    """
-
-    spectrum: Spectrum
-    oracle: Oracle
-    label: int
-    score: float
-    silence_label: int
-    silence_score: float
-    pcm16_label: int
-    seed: int = 0
-    results: dict[str, Any] = field(default_factory=dict)
-    warnings: list[str] = field(default_factory=list)
-
-    @classmethod
-    def create(cls, signal: np.ndarray, oracle: Oracle, seed: int = 0, warnings: Sequence[str] = ()) -> Context:
-        """Build the spectrum and classify the clip, silence and the clip's 16-bit copy (one batch; a
-        clip read from a 16-bit file is its own copy, answered from the cache: two queries).
-
-        `warnings` are the clip's own (e.g. from data.prepare_clip); a 16-bit copy that changes the
-        decision adds one. Every record of the clip repeats them.
-
-        Silence matters: removal is the neutral value, so if silence alone gets the clip's class,
-        no set of frequencies can be necessary for it.
-        """
-        seed = whole_number(seed, "seed", minimum=0)
-        spectrum = Spectrum.from_signal(signal, oracle.target.sample_rate)
-        clip = np.asarray(signal, dtype=np.float32)
-        copy = pcm16(clip, oracle.target.sample_rate)[0]
-        labels, scores = oracle.classify(np.stack([clip, np.zeros_like(clip), copy]))
-        label = int(labels[0])
-        ctx = cls(spectrum, oracle, label, float(scores[0, label]), int(labels[1]), float(scores[1, label]),
-                  int(labels[2]), seed, warnings=list(warnings))
-        if ctx.pcm16_changes_decision:
-            ctx.warnings.append(f"the unaltered clip stored as a 16-bit wav is classified {ctx.labels[ctx.pcm16_label]}, "
-                                f"not {ctx.labels[label]}: storage alone changes the decision")
-        return ctx
-
-    @property
-    def pcm16_changes_decision(self) -> bool:
-        """Whether the unaltered clip, stored as a 16-bit wav, is already classified differently."""
-        return self.pcm16_label != self.label
-
-    @property
-    def labels(self) -> list[str]:
-        return self.oracle.target.labels
-
-    def result_of(self, strategy: Strategy) -> Any:
-        """The strategy's result for this clip, computed once and then reused by later strategies."""
-        if strategy.key not in self.results:
-            self.results[strategy.key] = strategy.run(self)
-        return self.results[strategy.key]
+    def run(self, ctx: Context) -> AttackResult:
+        """Attack the clip of `ctx` (paper Algorithms 2 and 3, and the baselines). Raises InvalidInputError for
+        a target_class the model does not have; a budget that runs out gives a Status.BUDGET record."""
+        if (why := self.inapplicable(ctx)) is not None:
+            return AttackRun(ctx, self.name, self.unit, self.settings, details={"applicable": False}).failed(
+                Status.NOT_APPLICABLE, why)
+        prior, details, prepared = self.prepare(ctx)
+        run = AttackRun(ctx, self.name, self.unit, self.settings, prior, details)
+        if (trivial := run.trivial()) is not None:
+            return trivial
+        try:
+            return self.search(run, prepared)
+        except QueryBudgetExceeded:
+            return run.failed(Status.BUDGET, "the query budget ran out")

@@ -1,37 +1,55 @@
-"""Settings of causal discovery: one validated, documented place for every knob of Algorithm 1."""
+"""AttackSettings: the rules every attack and baseline in one comparison shares (DESIGN "Fair comparison":
+one mutation ladder, one frequency budget, one minimum SNR, one goal)."""
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, field_validator
 
-from ..limits import MAX_FREQUENCIES, MAX_QUERIES
+from ..errors import InvalidInputError
+from ..limits import MAX_FREQUENCIES
+from ..mutations import Ladder, to_spec
+from ..mutations.ladder import DEFAULT_LADDER
 
 
-class CausalSettings(BaseModel):
-    """Settings of causal discovery. Defaults follow the paper (p=4, chain 5, confidence 0.5)."""
+class AttackSettings(BaseModel):
+    """Rules shared by every attack and baseline in a comparison (the suite's `attacks:` section).
+
+    Raises InvalidInputError (through validation) for an unknown key, a bad ladder or a bad value.
+    """
 
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
-    p: int = Field(4, ge=2, le=8, description="parts each set is split into; 2^p - 2 mutants per split")
-    partition: Literal["contiguous", "scatter"] = Field(
-        "contiguous", description="contiguous bands at random cut points, or scattered random subsets"
+    ladder: list[Any] = Field(
+        default_factory=lambda: list(DEFAULT_LADDER),
+        description="mutations, e.g. [{amplitude: 0}, {amplitude: 0.5}, {phase: 1.57}]; sorted by strength",
     )
-    beam: int = Field(2, ge=1, le=64, description="parts refined further at each depth, most responsible first")
-    max_depth: int = Field(12, ge=1, le=64, description="deepest refinement level (4^12 bins covers any clip)")
-    min_part_size: int = Field(1, ge=1, le=MAX_FREQUENCIES, description="parts this small (in bins) are not split further")
-    epsilon: float = Field(
-        0.01, ge=0, le=1,
-        description="stop iterating once adding an iteration moves the running responsibility map by "
-        "at most this Earth Mover's Distance, frequency scaled to [0, 1] of Nyquist",
+    max_frequencies: int = Field(1000, ge=1, le=MAX_FREQUENCIES,
+                                 description="most Fourier bins an attack may alter (paper: 1000)")
+    min_snr_db: float | None = Field(None, description="no change may go below this SNR in dB")
+    target_class: StrictStr | StrictInt | None = Field(
+        None, description="flip to this class (name or index) instead of away from the original")
+    pcm16_robust: bool = Field(False, description="only count flips that survive writing a 16-bit wav")
+    grid_ratio: float = Field(2.0, gt=1, le=16, description="ratio between probed sizes when searching n")
+    refine_points: int = Field(3, ge=1, le=64, description="sizes probed per refinement round")
+    exact_below: int = Field(
+        64, ge=0, le=4096,
+        description="once the bracket around the first success spans this many sizes or fewer, probe them all "
+        "in one batch, so the smallest n in it is found even if success is not monotone in n",
     )
-    patience: int = Field(2, ge=1, le=1000, description="consecutive iterations that must pass the epsilon test")
-    max_iterations: int = Field(20, ge=1, le=100_000, description="iteration cap when the EMD test never passes")
-    max_queries: int = Field(2000, ge=1, le=MAX_QUERIES, description="query cap for the responsibility phase")
-    chain_length: int = Field(5, ge=0, le=10_000, description="further prefixes over which a subset must stay stable")
-    min_confidence: float = Field(
-        0.5, ge=0, le=1, description="a sufficient subset needs score >= this x the original score"
-    )
-    grid_ratio: float = Field(2.0, gt=1, le=16, description="ratio between probed prefix sizes")
-    refine_points: int = Field(3, ge=1, le=64, description="prefix sizes probed per refinement round")
+
+    @field_validator("ladder")
+    @classmethod
+    def _ladder_is_valid(cls, value: list[Any]) -> list[Any]:
+        try:
+            for mutation in Ladder.from_specs(value):
+                to_spec(mutation)
+        except InvalidInputError as exc:
+            raise ValueError(str(exc)) from None
+        return value
+
+    @property
+    def mutations(self) -> Ladder:
+        """The ladder as Mutation objects, weakest first."""
+        return Ladder.from_specs(self.ladder)

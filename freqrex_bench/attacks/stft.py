@@ -18,49 +18,42 @@ from pydantic import Field
 
 from ..errors import QueryBudgetExceeded
 from ..limits import MAX_FRAME
+from ..metrics import snr_db
 from ..mutations import Mutation, from_spec
-from ..results import AttackResult, snr_db
+from ..results import AttackResult
 from ..spectrum import STFTView
 from ..status import Status
-from .base import Context, strategy_key
+from ..strategy import Context, Parameters, register
+from .base import AttackStrategy
 from .fourier import FourierAttack, candidate_bins
-from .goal import Attack, AttackSettings, Found
-from .registry import Parameters, check_parameters, register
-from .search import Condition, first_size
+from .run import Adversarial, AttackRun
+from .settings import AttackSettings
 
 
 def _frame_attack(
-    attack: Attack, view: STFTView, bins: np.ndarray, mutation: Mutation, max_frames: int | None
-) -> tuple[Found | None, dict[str, Any]]:
-    """Smallest number of loudest frames whose F' cells, mutated, reach the goal at one frame size."""
-    ctx, settings = attack.ctx, attack.settings
+    run: AttackRun, view: STFTView, bins: np.ndarray, mutation: Mutation, max_frames: int | None
+) -> tuple[Adversarial | None, dict[str, Any]]:
+    """Smallest number of loudest frames whose F' cells, mutated, reach the goal at one frame size; and
+    the per-size report (frames, of_frames, stft_bins, success, snr_db). Raises QueryBudgetExceeded."""
+    ctx = run.ctx
     cells = np.unique(view.nearest_bins(ctx.spectrum.hz[bins]))
     order = np.argsort(-np.abs(view.cells[cells]).sum(axis=0), kind="stable")
     limit = order.size if max_frames is None else min(max_frames, order.size)
     mutated = np.asarray(mutation.apply(view.cells[cells], view.hz[cells, None]))
-    signals: dict[int, np.ndarray] = {}
-    reached: dict[int, bool] = {}
 
-    def evaluate(sizes: list[int]) -> None:
-        todo = [m for m in sizes if m not in reached]
-        for m in todo:
-            edited = view.cells.copy()
-            edited[np.ix_(cells, order[:m])] = mutated[:, order[:m]]
-            signals[m] = view.synthesize(edited)
-        if todo:
-            reached.update(zip(todo, attack.goal.attempt(ctx, np.stack([signals[m] for m in todo]))))
+    def signal_of(m: int) -> np.ndarray:
+        edited = view.cells.copy()
+        edited[np.ix_(cells, order[:m])] = mutated[:, order[:m]]
+        return view.synthesize(edited)
 
     report: dict[str, Any] = {"of_frames": int(order.size), "stft_bins": int(cells.size)}
-    try:
-        frames = first_size(Condition(evaluate, reached.__getitem__), 1, limit, settings.grid_ratio,
-                            settings.refine_points, settings.exact_below)
-    except QueryBudgetExceeded:
-        frames, report["reason"] = None, "the query budget ran out"
-    report.update(success=frames is not None, frames=frames)
-    if frames is None:
+    found = run.smallest(limit, signal_of)
+    report.update(success=found is not None, frames=None if found is None else found[0])
+    if found is None:
         return None, report
-    report["snr_db"] = snr_db(ctx.spectrum.signal, signals[frames])
-    return Found(signals[frames], frames, mutation, bins), report
+    frames, signal = found
+    report["snr_db"] = snr_db(ctx.spectrum.signal, signal)
+    return Adversarial(signal, frames, mutation, bins), report
 
 
 class STFTParameters(Parameters):
@@ -73,8 +66,9 @@ class STFTParameters(Parameters):
 
 
 @register
-class STFTAttack:
-    """Algorithm 3, starting from Algorithm 2's result for the same clip (computed once via ctx).
+class STFTAttack(AttackStrategy):
+    """Algorithm 3 (paper §5), starting from Algorithm 2's result for the same clip (computed once per clip
+    through the context).
 
     Parameters (STFTParameters): `frame_sizes`, `max_frames`, `all_frame_sizes`. Raises InvalidInputError for
     an unknown parameter or value.
@@ -82,54 +76,61 @@ class STFTAttack:
 
     name = "stft"
     Parameters = STFTParameters
+    requires = {"fourier": "fourier"}
+    unit = "frames"
+    parameters: STFTParameters
 
     def __init__(self, settings: AttackSettings | None = None, fourier: FourierAttack | None = None,
                  **parameters: Any) -> None:
-        self.settings = settings or AttackSettings()
-        self.fourier = fourier or FourierAttack(self.settings)
-        self.parameters = check_parameters(self.name, parameters)
-        self.frame_sizes: tuple[int, ...] = self.parameters.frame_sizes
-        self.max_frames: int | None = self.parameters.max_frames
-        self.all_frame_sizes: bool = self.parameters.all_frame_sizes
+        settings = settings or AttackSettings()
+        self.fourier = fourier or FourierAttack(settings)
+        self._configure(settings, parameters)
 
     @property
-    def key(self) -> str:
-        return strategy_key(self.name, self.settings, self.fourier, self.frame_sizes, self.max_frames,
-                            self.all_frame_sizes)
+    def frame_sizes(self) -> tuple[int, ...]:
+        """STFT frame sizes w in samples, tried in order."""
+        return self.parameters.frame_sizes
 
-    def _start(self, ctx: Context) -> tuple[np.ndarray, Mutation, bool, int]:
-        """Bins and mutation to transfer (Algorithm 2's if it succeeded, else its candidates and the
-        strongest mutation), whether they came from a success, and the queries spent getting them."""
+    def query_estimate(self) -> int:
+        """About 40 per frame size."""
+        return 40 * len(self.frame_sizes)
+
+    def prepare(self, ctx: Context) -> tuple[int, dict[str, Any], tuple[np.ndarray, Mutation]]:
+        """Bins and mutation to transfer: Algorithm 2's if it succeeded, else its candidates and the
+        ladder's strongest mutation."""
         fourier = ctx.result_of(self.fourier)
         prior = fourier.queries + fourier.prior_queries
+        details: dict[str, Any] = {"from_fourier": fourier.success, "frame_sizes": {}}
         if fourier.success:
-            return np.asarray(fourier.bins, dtype=np.int64), from_spec(fourier.mutation), True, prior
+            return prior, details, (np.asarray(fourier.bins, dtype=np.int64), from_spec(fourier.mutation))
         candidates = candidate_bins(ctx.result_of(self.fourier.discovery), self.fourier.candidates)
-        return candidates[: self.settings.max_frequencies], self.settings.mutations.strongest, False, prior
+        return prior, details, (candidates[: self.settings.max_frequencies], self.settings.mutations.strongest)
 
-    def run(self, ctx: Context) -> AttackResult:
-        bins, mutation, from_fourier, prior = self._start(ctx)
-        per_size: dict[int, dict[str, Any]] = {}
-        attack = Attack(ctx, self.name, "frames", self.settings, prior,
-                        {"from_fourier": from_fourier, "frame_sizes": per_size})
-        if (trivial := attack.trivial()) is not None:
-            return trivial
+    def search(self, run: AttackRun, prepared: tuple[np.ndarray, Mutation]) -> AttackResult:
+        ctx, (bins, mutation) = run.ctx, prepared
+        per_size: dict[int, dict[str, Any]] = run.details["frame_sizes"]
         if bins.size == 0:
-            return attack.failed(Status.NOTHING_TO_ALTER, "no frequencies to alter")
-        first_success: tuple[Found, int] | None = None
+            return run.failed(Status.NOTHING_TO_ALTER, "no frequencies to alter")
+        first_success: tuple[Adversarial, int] | None = None
         for size in self.frame_sizes:
             if size > ctx.spectrum.n_samples:
                 per_size[size] = {"success": False, "reason": "frame longer than the clip"}
                 continue
             start = ctx.oracle.queries
-            found, per_size[size] = _frame_attack(attack, ctx.spectrum.stft(size, hop=size // 2), bins, mutation,
-                                                  self.max_frames)
+            try:
+                found, per_size[size] = _frame_attack(run, ctx.spectrum.stft(size, hop=size // 2), bins, mutation,
+                                                      self.parameters.max_frames)
+            except QueryBudgetExceeded:
+                if first_success is None:
+                    raise
+                per_size[size] = {"success": False, "reason": "the query budget ran out"}
+                break
             per_size[size]["queries"] = ctx.oracle.queries - start
             if found is not None and first_success is None:
                 first_success = (found, size)
-            if first_success is not None and not self.all_frame_sizes:
+            if first_success is not None and not self.parameters.all_frame_sizes:
                 break
         if first_success is None:
-            return attack.failed(Status.NO_FLIP, "no frame size flipped the class")
-        attack.details["frame_size"] = first_success[1]
-        return attack.conclude(first_success[0])
+            return run.failed(Status.NO_FLIP, "no frame size flipped the class")
+        run.details["frame_size"] = first_success[1]
+        return run.conclude(first_success[0])

@@ -1,22 +1,53 @@
-"""Superposition of sufficient signals (paper §6.1, Table 2): does the model still hear class c in the
-sum of many clips' sufficient signals for c?
+"""Superposition of sufficient signals (paper §6.1, Table 2): does the model still hear class c in the sum
+of many clips' sufficient signals for c?
 
-Per class, the sufficient signals of the correctly classified clips are summed cumulatively in a
-seeded order (shorter signals zero-padded); every composition of two or more is classified, all in one
-batch. The success rate is the share of compositions that keep the class.
+A target-scope strategy: it runs once per target, over what causal discovery found on all its clips.
+Per class, the sufficient signals of the correctly classified clips are summed cumulatively in a seeded
+order (shorter signals zero-padded); every composition of two or more is classified, all in one batch.
+The success rate is the share of compositions that keep the class.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
+from typing import Any
 
 import numpy as np
 
+from ..causal import CausalDiscovery, CausalResult
 from ..oracle import Oracle
+from ..serialization import jsonable
+from ..strategy import Strategy, register
 from ..validation import whole_number
-from .causal import CausalResult
-from .registry import NoParameters, register
+
+
+@dataclass(frozen=True)
+class Explained:
+    """One clip as superposition needs it: the predicted label index, its sufficient signal (float32 [T],
+    None or empty when it had none), and its ground-truth label index (None: trust the model; -1: a
+    label the model does not have)."""
+
+    label: int
+    sufficient: np.ndarray | None
+    truth: int | None = None
+
+    @classmethod
+    def of(cls, result: CausalResult, truth: int | None = None) -> Explained:
+        """From a causal result kept in memory."""
+        return cls(result.label, result.signal_of("sufficient"), truth)
+
+
+@dataclass(frozen=True)
+class TargetContext:
+    """What a target-scope strategy sees: the target's oracle, every explained clip, and the seed."""
+
+    oracle: Oracle
+    clips: Sequence[Explained]
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        whole_number(self.seed, "seed", minimum=0)
 
 
 @dataclass(frozen=True)
@@ -32,53 +63,72 @@ class SuperpositionRow:
 
     @property
     def success_rate(self) -> float | None:
+        """Share of the compositions that kept the class (None without compositions)."""
         return self.kept / self.compositions if self.compositions else None
 
     def to_dict(self) -> dict[str, object]:
+        """The row as plain JSON values, with its success rate."""
         return {**asdict(self), "success_rate": self.success_rate}
 
 
+@dataclass(frozen=True)
+class SuperpositionResult:
+    """Table 2 for one target: one row per predicted class."""
+
+    rows: list[SuperpositionRow]
+
+    @property
+    def queries(self) -> int:
+        """Model queries all compositions cost."""
+        return sum(row.queries for row in self.rows)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The record stored in results.jsonl."""
+        return jsonable({"rows": [row.to_dict() for row in self.rows], "queries": self.queries})
+
+
 @register
-class Superposition:
-    """Cross-clip strategy: run once per target over the causal results of all its clips."""
+class Superposition(Strategy):
+    """Cross-clip strategy (paper Table 2): run once per target over its clips' sufficient signals."""
 
     name = "superposition"
-    Parameters = NoParameters
+    Record = SuperpositionResult
+    requires = {"discovery": "causal"}
+    settings_section = "discovery"
+    scope = "target"
 
-    def __init__(self, seed: int = 0) -> None:
-        self.seed = whole_number(seed, "seed", minimum=0)
+    def __init__(self, settings: Any = None, discovery: CausalDiscovery | None = None, **parameters: Any) -> None:
+        self.discovery = discovery or CausalDiscovery(settings)
+        self._configure(self.discovery.settings, parameters)
 
-    def run(self, oracle: Oracle, results: Sequence[CausalResult], truths: Sequence[int | None] | None = None) -> list[SuperpositionRow]:
-        """`truths[i]` is clip i's ground-truth label index (None: trust the model), for "correctly classified"."""
-        return self.run_signals(
-            oracle, [r.label for r in results], [r.signal_of("sufficient") for r in results], truths
-        )
+    def query_estimate(self) -> int:
+        """One query per clip and composition: about one per clip."""
+        return 1
 
-    def run_signals(
-        self, oracle: Oracle, predicted: Sequence[int], sufficient: Sequence[np.ndarray | None],
-        truths: Sequence[int | None] | None = None,
-    ) -> list[SuperpositionRow]:
-        """The same from plain arrays: each clip's predicted label index and sufficient signal (None or
-        empty when it had none), e.g. rebuilt from a run folder's records."""
-        truths = list(truths) if truths is not None else [None] * len(predicted)
+    def run(self, ctx: TargetContext) -> SuperpositionResult:
+        """Compose each class's sufficient signals (one oracle batch per class). Raises TargetError."""
+        labels = ctx.oracle.target.labels
         rows = []
-        for label in sorted(set(predicted)):
+        for label in sorted({clip.label for clip in ctx.clips}):
             signals = [
-                signal for own, signal, truth in zip(predicted, sufficient, truths)
-                if own == label and (truth is None or truth == label) and signal is not None and signal.size > 0
-                and np.any(signal)
+                clip.sufficient for clip in ctx.clips
+                if clip.label == label and (clip.truth is None or clip.truth == label) and clip.sufficient is not None
+                and clip.sufficient.size > 0 and np.any(clip.sufficient)
             ]
-            rows.append(self._compose(oracle, label, oracle.target.labels, signals))
-        return rows
+            rows.append(self._compose(ctx.oracle, label, labels, signals, ctx.seed))
+        return SuperpositionResult(rows)
 
-    def _compose(self, oracle: Oracle, label: int, labels: list[str], signals: list[np.ndarray]) -> SuperpositionRow:
+    @staticmethod
+    def _compose(oracle: Oracle, label: int, labels: list[str], signals: list[np.ndarray],
+                 seed: int) -> SuperpositionRow:
         if len(signals) < 2:
             return SuperpositionRow(labels[label], len(signals), 0, 0, None, 0)
-        order = np.random.default_rng([self.seed, label]).permutation(len(signals))
+        order = np.random.default_rng([seed, label]).permutation(len(signals))
         stacked = np.zeros((len(signals), max(s.size for s in signals)), dtype=np.float32)
         for row, index in enumerate(order):
             stacked[row, : signals[index].size] = signals[index]
         compositions = np.cumsum(stacked, axis=0)[1:]
         before = oracle.queries
         kept = oracle.classify(compositions).labels == label
-        return SuperpositionRow(labels[label], len(signals), len(kept), int(kept.sum()), bool(kept[-1]), oracle.queries - before)
+        return SuperpositionRow(labels[label], len(signals), len(kept), int(kept.sum()), bool(kept[-1]),
+                                oracle.queries - before)

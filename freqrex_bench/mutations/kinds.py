@@ -47,7 +47,7 @@ class Amplitude:
         return coeffs * np.float32(self.scale)
 
     def __str__(self) -> str:
-        return "remove" if self.scale == 0 else f"amplitude x{self.scale:g}"
+        return "removal" if self.scale == 0 else f"amplitude x{self.scale:g}"
 
 
 @dataclass(frozen=True)
@@ -151,3 +151,10 @@ def _number(kind: str, value: Any) -> float:
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
         raise InvalidInputError(f"{kind} needs a number, got {value!r}")
     return float(value)
+
+
+def describe(spec: Mutation | Mapping[str, Any] | Sequence[Any] | None) -> str:
+    """A mutation (object or recorded plain data) in words, the one rendering reports and logs use:
+    "removal", "amplitude x0.5", "phase +1.57 rad", "delay +1 ms", parts joined by "then"; an en dash for
+    None."""
+    return "\u2013" if spec is None else str(from_spec(spec))

@@ -10,7 +10,7 @@ import yaml
 
 from ..checks import CheckOutcome, evaluate
 from ..errors import InvalidInputError
-from ..results import jsonable
+from ..serialization import jsonable
 from ..store import RunFolder, latest
 from ..suite import Suite, parse_suite
 from .html import render

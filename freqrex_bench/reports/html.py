@@ -15,10 +15,17 @@ import numpy as np
 import soundfile
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
+from ..mutations import describe
+from ..results import AttackResult
 from ..store import RunFolder
+from ..strategy import STRATEGIES
 from . import figures
 
-ATTACKS_SHOWN = ("fourier", "stft", "random-frequencies", "largest-magnitude", "white-noise", "gradient")
+
+
+def attacks_shown() -> list[str]:
+    """Every registered attack (strategies whose records are AttackResults), in registration order."""
+    return [name for name, cls in STRATEGIES.items() if cls.Record is AttackResult]
 
 
 def rate(value: float | None) -> str:
@@ -33,25 +40,11 @@ def number(value: float | None, digits: int = 1) -> str:
     return f"{value:,.{digits}f}"
 
 
-def mutation(spec: Any) -> str:
-    """A recorded mutation in words: "removal", "amplitude x0.5", "phase +1.57 rad", "delay 1 ms"; a list composes."""
-    if spec is None:
-        return "\u2013"
-    if isinstance(spec, list):
-        return " then ".join(mutation(part) for part in spec)
-    (kind, value), = spec.items()
-    if kind == "amplitude":
-        return "removal" if value == 0 else f"amplitude x{value:g}"
-    if kind == "phase":
-        return f"phase {value:+g} rad"
-    return f"delay {1000 * value:g} ms" if kind == "delay" else f"{kind} {value:g}"
-
-
 def _environment() -> Environment:
     env = Environment(loader=PackageLoader("freqrex_bench.reports", "templates"),
                       autoescape=select_autoescape(default=True, default_for_string=True),
                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
-    env.filters.update(rate=rate, number=number, mutation=mutation)
+    env.filters.update(rate=rate, number=number, mutation=describe)
     return env
 
 
@@ -72,7 +65,7 @@ def render(folder: RunFolder, info: dict[str, Any], summary: dict[str, Any], rec
             "errors": [r for r in mine if not r["ok"]],
         })
     return _environment().get_template("report.html.j2").render(
-        title=title, info=info, summary=summary, targets=targets, attacks=ATTACKS_SHOWN,
+        title=title, info=info, summary=summary, targets=targets, attacks=attacks_shown(),
     )
 
 
@@ -111,7 +104,7 @@ def _example(folder: RunFolder, records: list[dict[str, Any]], audio: bool) -> d
     clip = causal["clip"]
     example = {
         "clip": clip, "truth": causal["truth"], "record": result, "figure": None,
-        "audio": [], "attacks": [r for r in records if r["strategy"] in ATTACKS_SHOWN], "spectrogram": None,
+        "audio": [], "attacks": [r for r in records if r["strategy"] in attacks_shown()], "spectrogram": None,
     }
     explanation = _existing(folder, causal["files"], "explanation")
     if explanation is not None:

@@ -8,8 +8,9 @@ from __future__ import annotations
 from importlib import import_module
 from typing import Any
 
-from .base import FramedTarget, Framing, Target, activate, aggregate_frames, expand_binary, target_name
-from .numpy import CallableTarget, load_callable
+from .base import FramedTarget, Framing, Target, target_name
+from .callable import CallableTarget, load_callable
+from .pipeline import activate, aggregate_frames, expand_binary
 
 _LAZY = {"HFTarget": ".hf", "TorchScriptTarget": ".torchscript", "ONNXTarget": ".onnx"}
 

@@ -1,0 +1,102 @@
+"""Causal discovery, the explainer (paper Alg. 1): responsibility over Fourier bins, then the sufficient,
+necessary and complete subsets and the inverse classification.
+
+`CausalDiscovery(settings).run(ctx)` returns a `CausalResult`; `freqrex_bench.explain` is the one-call
+front door. The subsets are prefixes of the responsibility ranking (causal.subsets). If silence alone
+already gets the original class, nothing can be necessary: the result says
+`stopped=Status.SILENCE_IS_CLASS`, with the empty set as sufficient.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import numpy as np
+
+from ..spectrum import Spectrum
+from ..status import Status
+from ..strategy import Context, Strategy, register
+from ..validation import validated
+from .responsibility import ResponsibilityMap, responsibility
+from .result import CausalResult, Subset
+from .settings import CausalSettings
+from .subsets import extract, extraction_cost
+
+
+def ranking(spectrum: Spectrum, resp: ResponsibilityMap) -> np.ndarray:
+    """Every bin index (int64 [M]), most responsible first; ties (e.g. bins no split reached) loudest first."""
+    return np.lexsort((-spectrum.magnitude, -resp.values))
+
+
+@register
+class CausalDiscovery(Strategy):
+    """The causal strategy: responsibility map, then the three subsets and the inverse classification.
+
+    Configured by CausalSettings (the suite's `discovery:`), given whole or as keyword overrides; it has
+    no strategy parameters. Raises InvalidInputError for an unknown setting or a bad value.
+    """
+
+    name = "causal"
+    Record = CausalResult
+    settings_section = "discovery"
+    settings: CausalSettings
+
+    def __init__(self, settings: CausalSettings | None = None, **overrides: Any) -> None:
+        base = (settings or CausalSettings()).model_dump()
+        self._configure(validated(CausalSettings, {**base, **overrides}, "causal discovery settings"), {})
+
+    def query_estimate(self) -> int:
+        """The responsibility cap, about 100 queries of extraction and the 2 that classify clip and silence."""
+        return self.settings.max_queries + 102
+
+    def run(self, ctx: Context) -> CausalResult:
+        """Explain the clip's decision: responsibility over its M bins, then the subsets (module docstring).
+
+        Raises TargetError when the model fails; a budget that runs out during extraction gives a
+        result with `stopped=Status.BUDGET` and the subsets found so far.
+        """
+        began, model_before, queries_before = time.perf_counter(), ctx.oracle.model_seconds, ctx.oracle.queries
+        spectrum, settings = ctx.spectrum, self.settings
+        if ctx.silence_label == ctx.label:
+            # Nothing at all already gets the decision: the empty set is sufficient, nothing is necessary.
+            resp = ResponsibilityMap(np.zeros(spectrum.n_bins), 0, [], False, 0)
+            silent = Subset(np.empty(0, dtype=np.int64), np.zeros(spectrum.n_samples, dtype=np.float32),
+                            ctx.label, ctx.silence_score)
+            subsets, inverse, stopped, extraction_queries = {"sufficient": silent}, None, Status.SILENCE_IS_CLASS, 0
+        else:
+            reserve = extraction_cost(spectrum.n_bins, settings.grid_ratio, settings.refine_points,
+                                      settings.chain_length)
+            resp = responsibility(spectrum, ctx.oracle, ctx.label, settings, np.random.default_rng(ctx.seed), reserve)
+            extraction_start = ctx.oracle.queries
+            probe, found, stopped = extract(spectrum, ctx.oracle, ctx.label, ctx.score, ranking(spectrum, resp), settings)
+            extraction_queries = ctx.oracle.queries - extraction_start
+            subsets = {
+                kind: Subset(probe.bins(k), spectrum.keep(probe.masks([k]))[0],
+                             int(np.argmax(probe.kept[k])), float(probe.kept[k][ctx.label]))
+                for kind, k in found.items()
+            }
+            inverse = probe.removed.get(found["necessary"]) if "necessary" in found else None
+        return CausalResult(
+            label=ctx.label,
+            label_name=ctx.labels[ctx.label],
+            score=ctx.score,
+            labels=list(ctx.labels),
+            sample_rate=spectrum.sample_rate,
+            hz=spectrum.hz,
+            responsibility=resp.values,
+            ranking=ranking(spectrum, resp),
+            subsets=subsets,
+            inverse_label=None if inverse is None else int(np.argmax(inverse)),
+            inverse_score=None if inverse is None else float(np.max(inverse)),
+            queries=ctx.oracle.queries - queries_before,
+            responsibility_queries=resp.queries,
+            extraction_queries=extraction_queries,
+            iterations=resp.iterations,
+            emd=resp.emd,
+            converged=resp.converged,
+            seconds=time.perf_counter() - began,
+            model_seconds=ctx.oracle.model_seconds - model_before,
+            stopped=stopped,
+            settings=settings.model_dump(),
+        )

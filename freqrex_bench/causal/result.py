@@ -1,0 +1,155 @@
+"""What causal discovery learns about one clip's decision: the responsibility map, the three subsets,
+and the inverse classification (paper Defs. 1-4), with the files it writes into a run folder."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from ..files import write_wav
+from ..serialization import jsonable
+from ..status import Status
+
+if TYPE_CHECKING:
+    from ..data import Clip
+    from ..store import RunFolder
+
+# Equal Hz bands of the compact responsibility profile kept in every record.
+PROFILE_BANDS = 128
+SUBSETS = ("sufficient", "necessary", "complete")
+
+
+@dataclass(frozen=True)
+class Subset:
+    """One extracted subset: its bins (most responsible first), signal, and the model's answer on it."""
+
+    bins: np.ndarray
+    signal: np.ndarray
+    label: int
+    score: float
+
+    @property
+    def size(self) -> int:
+        return int(self.bins.size)
+
+
+@dataclass
+class CausalResult:
+    """Everything causal discovery learnt about one clip's decision (fields per DESIGN "Public API").
+
+    `responsibility` is the mean of the iterations' normalised maps (it sums to 1); `ranking` is every
+    bin, most responsible first (ties: larger magnitude first), the order subsets are prefixes of. `subsets` maps
+    "sufficient", "necessary", "complete" to what was found. `queries` and `seconds` cover the whole
+    explain() call (including classifying the clip and silence); `responsibility_queries` and
+    `extraction_queries` are the two phases. `stopped` is None, Status.BUDGET or Status.SILENCE_IS_CLASS.
+    """
+
+    label: int
+    label_name: str
+    score: float
+    labels: list[str]
+    sample_rate: int
+    hz: np.ndarray
+    responsibility: np.ndarray
+    ranking: np.ndarray
+    subsets: dict[str, Subset]
+    inverse_label: int | None
+    inverse_score: float | None
+    queries: int
+    responsibility_queries: int
+    extraction_queries: int
+    iterations: int
+    emd: list[float]
+    converged: bool
+    seconds: float
+    model_seconds: float
+    stopped: Status | None = None
+    settings: dict[str, Any] = field(default_factory=dict)
+
+    def _bins(self, kind: str) -> np.ndarray | None:
+        subset = self.subsets.get(kind)
+        return None if subset is None else subset.bins
+
+    @property
+    def sufficient(self) -> np.ndarray | None:
+        """int64 [k] bin indices of the sufficient subset (most responsible first), or None if not found."""
+        return self._bins("sufficient")
+
+    @property
+    def necessary(self) -> np.ndarray | None:
+        """int64 [k] bin indices of the necessary subset, or None if not found."""
+        return self._bins("necessary")
+
+    @property
+    def complete(self) -> np.ndarray | None:
+        """int64 [k] bin indices of the complete subset, or None if not found."""
+        return self._bins("complete")
+
+    @property
+    def inverse_label_name(self) -> str | None:
+        """The decision on the clip without its necessary bins, or None when there is no necessary set."""
+        return None if self.inverse_label is None else self.labels[self.inverse_label]
+
+    def score_shift(self, kind: str) -> float | None:
+        """How far the subset's score for the original class is from the original score."""
+        subset = self.subsets.get(kind)
+        return None if subset is None else subset.score - self.score
+
+    def fraction(self, kind: str) -> float | None:
+        """Share of all bins the subset needs (the paper's Table 1 measure)."""
+        subset = self.subsets.get(kind)
+        return None if subset is None else subset.size / self.hz.size
+
+    def signal_of(self, kind: str) -> np.ndarray | None:
+        """The float32 [T] signal of a subset's bins kept alone (what the model hears), or None."""
+        subset = self.subsets.get(kind)
+        return None if subset is None else subset.signal
+
+    def to_dict(self, bands: int = PROFILE_BANDS) -> dict[str, Any]:
+        """A JSON record: the decision, each subset's size, share, Hz span and answer, the cost, and
+        `profile`: responsibility and subset bin counts over `bands` equal Hz bands up to Nyquist,
+        so class averages (paper Figs. 2-3) can be drawn from records of clips of any length."""
+        edges = np.linspace(0, self.sample_rate / 2, bands + 1)
+        band = np.clip(np.searchsorted(edges, self.hz, side="right") - 1, 0, bands - 1)
+        profile = {"responsibility": np.bincount(band, self.responsibility, bands).astype(np.float32)}
+        subsets = {}
+        for kind, subset in self.subsets.items():
+            hz = self.hz[subset.bins]
+            profile[kind] = np.bincount(band[subset.bins], minlength=bands)
+            subsets[kind] = {
+                "size": subset.size, "fraction": self.fraction(kind), "label": self.labels[subset.label],
+                "score": subset.score, "score_shift": self.score_shift(kind),
+                "hz_min": float(hz.min()) if hz.size else None, "hz_max": float(hz.max()) if hz.size else None,
+            }
+        return jsonable({
+            "label": self.label_name, "score": self.score, "n_bins": int(self.hz.size),
+            "n_samples": round(float(self.sample_rate / self.hz[1])) if self.hz.size > 1 else 1,
+            "sample_rate": self.sample_rate, "subsets": subsets, "inverse_label": self.inverse_label_name,
+            "inverse_score": self.inverse_score, "queries": self.queries,
+            "responsibility_queries": self.responsibility_queries, "extraction_queries": self.extraction_queries,
+            "iterations": self.iterations, "converged": self.converged, "stopped": self.stopped,
+            "seconds": self.seconds, "model_seconds": self.model_seconds, "profile": profile,
+        })
+
+
+
+
+    def write_files(self, folder: RunFolder, target: str, clip_id: str, clip: Clip) -> dict[str, str]:
+        """Write `explanations/<target>/<clip>.npz` (float32 responsibility [M], each subset's bin indices, and
+        the exact float32 sufficient signal for superposition) and 16-bit wavs of the original and of the
+        sufficient and necessary signals under `signals/`; returns their paths relative to the run folder."""
+        npz = folder.file("explanations", target, clip_id, ".npz")
+        arrays = {kind: subset.bins for kind, subset in self.subsets.items()}
+        sufficient = self.signal_of("sufficient")
+        if sufficient is not None:
+            arrays["sufficient_signal"] = sufficient.astype(np.float32)
+        np.savez_compressed(npz, responsibility=self.responsibility.astype(np.float32), **arrays)
+        files = {"explanation": folder.relative(npz)}
+        for kind, signal in {"original": clip.signal, "sufficient": sufficient,
+                             "necessary": self.signal_of("necessary")}.items():
+            if signal is not None:
+                wav = write_wav(folder.file("signals", target, f"{clip_id}-{kind}", ".wav"), signal, clip.sample_rate)
+                files[kind] = folder.relative(wav)
+        return files

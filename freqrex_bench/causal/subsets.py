@@ -1,0 +1,127 @@
+"""The sufficient, necessary and complete subsets: prefixes of the responsibility order, kept alone or
+removed from the clip (paper Alg. 1, l. 10-22; Defs. 1-4).
+
+Bins are ordered by responsibility (ties: larger magnitude first); B_k is the top k. PrefixProbe
+classifies B_k and the clip without B_k for many k in one batch; `search.first_size` decides which k:
+- sufficient: smallest prefix B_k keeping the class with score >= min_confidence x original score,
+  the class staying for `chain_length` further prefixes;
+- necessary: smallest k >= sufficient with N(B_k) = c and N(X minus B_k) != c, stable likewise;
+- complete: smallest k >= necessary that is also necessary, with the score equal to the original at
+  2 decimals (|difference| <= SAME_SCORE = 0.005, without the rounding cliff at .xx5).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..oracle import Oracle
+from ..spectrum import Spectrum
+from ..errors import QueryBudgetExceeded
+from ..search import Condition, first_size, geometric_grid
+from ..status import Status
+from .settings import CausalSettings
+
+SAME_SCORE = 0.005
+
+
+@dataclass
+class PrefixProbe:
+    """Classifies B_k (kept alone) and the clip without B_k, caching the score rows ([C] float32) by k.
+
+    `order` is every bin index (int64 [M]), most responsible first.
+    """
+
+    spectrum: Spectrum
+    oracle: Oracle
+    order: np.ndarray
+    kept: dict[int, np.ndarray] = field(default_factory=dict)
+    removed: dict[int, np.ndarray] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.rank = np.empty(self.order.size, dtype=np.int64)
+        self.rank[self.order] = np.arange(self.order.size)
+
+    def masks(self, ks: Iterable[int]) -> np.ndarray:
+        """bool [len(ks), M]: row i marks the bins of B_ks[i]."""
+        return self.rank[None, :] < np.asarray(list(ks), dtype=np.int64)[:, None]
+
+    def ensure(self, ks: Iterable[int], removal: bool) -> None:
+        """Classify every missing B_k (and, with `removal`, X minus B_k) in one oracle batch."""
+        ks = sorted(set(ks))
+        need_keep = [k for k in ks if k not in self.kept]
+        need_remove = [k for k in ks if removal and k not in self.removed]
+        union = sorted(set(need_keep) | set(need_remove))
+        if not union:
+            return
+        signals = dict(zip(union, self.spectrum.keep(self.masks(union))))
+        rows = [signals[k] for k in need_keep]
+        rows += [self.spectrum.signal - signals[k] for k in need_remove]
+        scores = self.oracle.classify(np.stack(rows)).scores
+        self.kept.update(zip(need_keep, scores[: len(need_keep)]))
+        self.removed.update(zip(need_remove, scores[len(need_keep) :]))
+
+    def bins(self, k: int) -> np.ndarray:
+        """Indices of B_k, most responsible first."""
+        return self.order[:k].copy()
+
+
+def extraction_cost(n_bins: int, grid_ratio: float, refine_points: int, chain_length: int) -> int:
+    """A generous estimate of extraction queries: both grids, about log(gap) refinement rounds for each
+    of the three subsets (necessary probes two signals per size), and the chains."""
+    grid = len(geometric_grid(n_bins, grid_ratio))
+    rounds = int(np.ceil(np.log(max(n_bins / grid_ratio, 2)) / np.log(refine_points + 1)))
+    return 2 * grid + 4 * rounds * refine_points + 3 * chain_length
+
+
+def conditions(probe: PrefixProbe, label: int, score: float, settings: CausalSettings) -> dict[str, Condition]:
+    """The three subset conditions. "Same score" is |score - original| <= 0.005, i.e. equal at two
+    decimals without the rounding cliff at .xx5; complete must also be necessary (paper Def. 4)."""
+
+    def keeps(k: int) -> bool:
+        return int(np.argmax(probe.kept[k])) == label
+
+    def sufficient(k: int) -> bool:
+        return keeps(k) and probe.kept[k][label] >= settings.min_confidence * score
+
+    def necessary(k: int) -> bool:
+        return keeps(k) and int(np.argmax(probe.removed[k])) != label
+
+    def complete(k: int) -> bool:
+        return necessary(k) and abs(float(probe.kept[k][label]) - score) <= SAME_SCORE
+
+    def kept(ks: list[int]) -> None:
+        probe.ensure(ks, removal=False)
+
+    def kept_and_removed(ks: list[int]) -> None:
+        probe.ensure(ks, removal=True)
+
+    chain = settings.chain_length
+    return {
+        "sufficient": Condition(kept, sufficient, keeps, chain),
+        "necessary": Condition(kept_and_removed, necessary, necessary, chain),
+        "complete": Condition(kept_and_removed, complete),
+    }
+
+
+def extract(spectrum: Spectrum, oracle: Oracle, label: int, score: float, order: np.ndarray,
+            settings: CausalSettings) -> tuple[PrefixProbe, dict[str, int], Status | None]:
+    """Find each subset's prefix size in turn (each starts where the previous one ended).
+
+    Returns the probe (its cached answers), {subset kind: prefix size} for the subsets found, and
+    Status.BUDGET if the oracle's budget ran out (the subsets found before it are kept), else None.
+    """
+    probe = PrefixProbe(spectrum, oracle, order)
+    found: dict[str, int] = {}
+    start = 1
+    try:
+        for kind, condition in conditions(probe, label, score, settings).items():
+            k = first_size(condition, start, spectrum.n_bins, settings.grid_ratio, settings.refine_points)
+            if k is None:
+                break
+            found[kind] = start = k
+    except QueryBudgetExceeded:
+        return probe, found, Status.BUDGET
+    return probe, found, None
