@@ -13,11 +13,12 @@ import sys
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
-from .version import __version__
 from .causal import CausalDiscovery, CausalResult, CausalSettings
 from .errors import ClipWarning, FreqrexError, InvalidInputError
 from .status import Status
+from .version import __version__
 
 EXIT_OK, EXIT_FAILED, EXIT_INVALID, EXIT_INTERRUPTED = 0, 1, 2, 130
 
@@ -120,7 +121,7 @@ def _explain(args: argparse.Namespace) -> int:
     from .explain import explain
     from .targets import HFTarget
 
-    settings = {key: _number(value) for key, value in args.settings}
+    settings: dict[str, Any] = {key: _number(value) for key, value in args.settings}
     CausalDiscovery(**settings)  # check settings before the (slow) model load
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", ClipWarning)
@@ -215,8 +216,8 @@ def _compare(args: argparse.Namespace) -> int:
 
 
 def _validate(args: argparse.Namespace) -> int:
-    from .plan import build_strategies, model_path
     from .data import find_clips
+    from .plan import build_strategies, model_path
     from .suite import load_suite
 
     suite = load_suite(args.suite)

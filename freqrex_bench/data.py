@@ -120,7 +120,7 @@ def prepare_clip(
     or non-positive sample rate.
     """
     channels_last = isinstance(signal, (str, Path))
-    if channels_last:
+    if isinstance(signal, (str, Path)):
         path = signal
         signal, file_rate = load_audio(path)
         if sample_rate is not None and sample_rate != file_rate:
@@ -149,7 +149,7 @@ def prepare_clip(
         x = soxr.resample(x, rate, target_rate, quality="HQ").astype(np.float32)
     if x.size < 2:
         raise InvalidInputError(f"clip has {x.size} sample at {target_rate} Hz; need at least 2")
-    warnings = ()
+    warnings: tuple[str, ...] = ()
     if peak > 1.0:
         warnings = (f"clip peak {peak:.4g} exceeds full scale (1.0): a 16-bit copy of it is clipped",)
     return Clip(np.ascontiguousarray(x), target_rate, rate, channels, warnings)
@@ -296,11 +296,11 @@ def _name_label(clip_id: str, path: Path, kind: str) -> str:
     return label
 
 
-def _csv_labels(path: Path, clips: dict[str, Path]) -> dict[str, str]:
+def _csv_labels(path: Path, clips: dict[str, Path]) -> dict[str, str | None]:
     """Labels from a CSV whose `file` is a clip id (preferred) or a bare file name shared by no other clip."""
     rows = _read_label_csv(path)
     names = Counter(_nfc(clip.name) for clip in clips.values())
-    labels = {}
+    labels: dict[str, str | None] = {}
     for raw_id, clip in clips.items():
         clip_id, name = _nfc(raw_id), _nfc(clip.name)
         if clip_id not in rows and name in rows and names[name] > 1:

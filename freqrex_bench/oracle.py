@@ -73,11 +73,11 @@ class Oracle:
         todo = self._uncached(keys, len(batch))
         if self.budget is not None and self.queries + len(todo) > self.budget:
             raise QueryBudgetExceeded(self.budget, self.queries, len(todo))
-        fresh = self._predict(batch[todo]) if len(todo) else None
-        if keys is None:
+        fresh = self._predict(batch[todo]) if len(todo) else np.empty((0, len(self.target.labels)), np.float32)
+        if keys is None or self._cache is None:
             scores = fresh
         else:
-            for i, row in zip(todo, fresh if fresh is not None else ()):
+            for i, row in zip(todo, fresh, strict=True):
                 self._cache[keys[i]] = row
             self.cache_hits += len(batch) - len(todo)
             scores = np.stack([self._cache[k] for k in keys])
@@ -85,7 +85,7 @@ class Oracle:
 
     def _uncached(self, keys: list[bytes] | None, n: int) -> list[int]:
         """Indices to send to the model: the first occurrence of each signal not yet cached."""
-        if keys is None:
+        if keys is None or self._cache is None:
             return list(range(n))
         seen: set[bytes] = set()
         todo = []
@@ -153,7 +153,7 @@ class Oracle:
             raise QueryBudgetExceeded(self.budget, self.queries, len(batch))
         inputs = torch.from_numpy(batch).requires_grad_(True)
         with self._calling(batch.shape):
-            scores = self.target.torch_predict(inputs)
+            scores = self.target.torch_predict(inputs)  # type: ignore[attr-defined]
             (grad,) = torch.autograd.grad(torch.log(scores[:, label] + 1e-30).sum(), inputs)
         return self._check_scores(scores.detach().numpy(), len(batch)), grad.numpy()
 

@@ -11,6 +11,7 @@ import hashlib
 import importlib.util
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from .data import ClipRef, find_clips
 from .errors import InvalidInputError
@@ -18,6 +19,7 @@ from .store import Key
 from .strategy import STRATEGIES, Strategy
 from .suite import CallableSpec, HFSpec, ONNXSpec, Suite, TargetSpec, TorchScriptSpec
 from .targets import CallableTarget, Target
+
 
 def model_path(spec: TargetSpec, base: Path) -> Path | None:
     """The model file or folder a spec names (None for callables): relative to the suite folder, or
@@ -60,7 +62,8 @@ def build_target(spec: TargetSpec, base: Path) -> Target:
 
 
 def _load(spec: TargetSpec, base: Path) -> Target:
-    framing = {"frame_length": spec.frame_length, "hop": spec.hop, "aggregate": spec.aggregate, "name": spec.name}
+    framing: dict[str, Any] = {"frame_length": spec.frame_length, "hop": spec.hop, "aggregate": spec.aggregate,
+                               "name": spec.name}
     path = model_path(spec, base)
     if isinstance(spec, HFSpec):
         from .targets import HFTarget
@@ -93,7 +96,7 @@ def build_strategies(suite: Suite) -> list[Strategy]:
         if name not in built:
             cls = STRATEGIES[name]
             needs = {keyword: build(required) for keyword, required in cls.requires.items()}
-            built[name] = cls(getattr(suite, cls.settings_section), **needs, **parameters.get(name, {}))
+            built[name] = cls(getattr(suite, cls.settings_section), **needs, **parameters.get(name, {}))  # type: ignore[call-arg]
         return built[name]
 
     listed = ["causal", *(name for name in parameters if name != "causal")]

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .files import save_adversarial, safe_stem
+from .files import safe_stem, save_adversarial
 from .serialization import jsonable
 from .status import Status
 

@@ -178,7 +178,7 @@ def run_target(plan: Plan, folder: RunFolder, target_name: str, strategy: Strate
                records: list[Record], in_memory: dict[str, Explained]) -> Record:
     """A target-scope strategy over the target's explained clips: those explained in this run from memory,
     those of an earlier run from their explanation files (the exact sufficient signal is stored there)."""
-    head = {"target": target_name, "clip": None, "truth": None, "warnings": [], "strategy": strategy.name}
+    head: Record = {"target": target_name, "clip": None, "truth": None, "warnings": [], "strategy": strategy.name}
     causal = {r["clip"]: r for r in latest(records) if r["target"] == target_name and r["strategy"] == "causal"}
     try:
         target = targets(target_name)

@@ -45,6 +45,9 @@ class NoParameters(Parameters):
     """For strategies configured only by the suite's shared `discovery:` or `attacks:` settings."""
 
 
+_Parameters = Parameters  # the base class, for annotations inside Strategy (whose `Parameters` is a class)
+
+
 class Strategy(ABC):
     """Base of every explanation and attack method (see the module docstring for what a class declares).
 
@@ -62,7 +65,7 @@ class Strategy(ABC):
     unit: ClassVar[str | None] = None
 
     settings: BaseModel
-    parameters: Parameters
+    parameters: _Parameters
 
     def _configure(self, settings: BaseModel, parameters: Mapping[str, Any]) -> None:
         """Keep the shared settings and validate `parameters` against `Parameters` (InvalidInputError

@@ -20,20 +20,22 @@ ModelT = TypeVar("ModelT", bound=pydantic.BaseModel)
 def whole_number(value: object, what: str, minimum: int = 1, maximum: int | None = None) -> int:
     """An integer in [minimum, maximum]; numpy integers and integral floats (16000.0) are accepted."""
     expected = f">= {minimum}" if maximum is None else f"in [{minimum}, {maximum}]"
-    if (isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value)
-            or value != int(value) or int(value) < minimum or (maximum is not None and int(value) > maximum)):
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(float(value)):
         raise InvalidInputError(f"{what} must be a whole number {expected}, got {value!r}")
-    return int(value)
+    whole = int(float(value))
+    if float(value) != whole or whole < minimum or (maximum is not None and whole > maximum):
+        raise InvalidInputError(f"{what} must be a whole number {expected}, got {value!r}")
+    return whole
 
 
 def sample_rate(value: object, what: str = "sample_rate") -> int:
     """A sample rate: a whole number of Hz in [1, MAX_SAMPLE_RATE]."""
-    if (isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value)
-            or value != int(value) or value <= 0):
+    number = float(value) if isinstance(value, numbers.Real) and not isinstance(value, bool) else math.nan
+    if not math.isfinite(number) or number != int(number) or number <= 0:
         raise InvalidInputError(f"{what} must be a positive integer in Hz, got {value!r}")
-    if value > MAX_SAMPLE_RATE:
+    if number > MAX_SAMPLE_RATE:
         raise InvalidInputError(f"{what} must be at most {MAX_SAMPLE_RATE} Hz, got {value!r}")
-    return int(value)
+    return int(number)
 
 
 def label_names(labels: object) -> list[str]:

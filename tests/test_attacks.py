@@ -9,11 +9,11 @@ from freqrex_bench import InvalidInputError, Oracle
 from freqrex_bench.attacks import (
     AttackSettings,
     Context,
+    Explained,
     FourierAttack,
     GradientAttack,
     LargestMagnitude,
     RandomFrequencies,
-    Explained,
     STFTAttack,
     Superposition,
     TargetContext,

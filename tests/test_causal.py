@@ -7,8 +7,8 @@ import pytest
 
 from freqrex_bench import Oracle, Spectrum, explain
 from freqrex_bench.causal.responsibility import combinations_of, emd, minimal_passing, split
-from freqrex_bench.search import Condition, first_size, geometric_grid
 from freqrex_bench.causal.subsets import PrefixProbe
+from freqrex_bench.search import Condition, first_size, geometric_grid
 from freqrex_bench.targets import CallableTarget
 
 

@@ -9,7 +9,7 @@ from ..strategy import Context, Strategy
 from .base import AttackStrategy
 from .baselines import LargestMagnitude, RandomFrequencies
 from .fourier import FourierAttack
-from .goal import Goal, Misclassification, MinSNR, TargetedMisclassification
+from .goal import Goal, MinSNR, Misclassification, TargetedMisclassification
 from .gradient import GradientAttack
 from .noise import WhiteNoise
 from .run import Adversarial, AttackRun

@@ -63,7 +63,8 @@ class CausalDiscovery(Strategy):
             resp = ResponsibilityMap(np.zeros(spectrum.n_bins), 0, [], False, 0)
             silent = Subset(np.empty(0, dtype=np.int64), np.zeros(spectrum.n_samples, dtype=np.float32),
                             ctx.label, ctx.silence_score)
-            subsets, inverse, stopped, extraction_queries = {"sufficient": silent}, None, Status.SILENCE_IS_CLASS, 0
+            stopped: Status | None = Status.SILENCE_IS_CLASS
+            subsets, inverse, extraction_queries = {"sufficient": silent}, None, 0
         else:
             reserve = extraction_cost(spectrum.n_bins, settings.grid_ratio, settings.refine_points,
                                       settings.chain_length)

@@ -113,7 +113,8 @@ class CausalResult:
         so class averages (paper Figs. 2-3) can be drawn from records of clips of any length."""
         edges = np.linspace(0, self.sample_rate / 2, bands + 1)
         band = np.clip(np.searchsorted(edges, self.hz, side="right") - 1, 0, bands - 1)
-        profile = {"responsibility": np.bincount(band, self.responsibility, bands).astype(np.float32)}
+        profile: dict[str, np.ndarray] = {
+            "responsibility": np.bincount(band, self.responsibility, bands).astype(np.float32)}
         subsets = {}
         for kind, subset in self.subsets.items():
             hz = self.hz[subset.bins]
@@ -145,7 +146,8 @@ class CausalResult:
         sufficient = self.signal_of("sufficient")
         if sufficient is not None:
             arrays["sufficient_signal"] = sufficient.astype(np.float32)
-        np.savez_compressed(npz, responsibility=self.responsibility.astype(np.float32), **arrays)
+        arrays["responsibility"] = self.responsibility.astype(np.float32)
+        np.savez_compressed(npz, **arrays)  # type: ignore[arg-type]
         files = {"explanation": folder.relative(npz)}
         for kind, signal in {"original": clip.signal, "sufficient": sufficient,
                              "necessary": self.signal_of("necessary")}.items():

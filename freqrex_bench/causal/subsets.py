@@ -17,10 +17,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..oracle import Oracle
-from ..spectrum import Spectrum
 from ..errors import QueryBudgetExceeded
+from ..oracle import Oracle
 from ..search import Condition, first_size, geometric_grid
+from ..spectrum import Spectrum
 from ..status import Status
 from .settings import CausalSettings
 

@@ -116,7 +116,8 @@ class Compose:
         return " then ".join(str(part) for part in self.parts)
 
 
-_KINDS = {"amplitude": Amplitude, "phase": Phase, "delay": Delay}
+_KINDS: dict[str, type[Amplitude] | type[Phase] | type[Delay]] = {"amplitude": Amplitude, "phase": Phase, "delay": Delay}
+_FIELDS = {"amplitude": "scale", "phase": "radians", "delay": "seconds"}
 
 
 def from_spec(spec: Mutation | Mapping[str, Any] | Sequence[Any]) -> Mutation:
@@ -130,7 +131,7 @@ def from_spec(spec: Mutation | Mapping[str, Any] | Sequence[Any]) -> Mutation:
             raise InvalidInputError(
                 f"a mutation is one of {sorted(_KINDS)} with a number, got {dict(spec)!r}"
             )
-        parts = [_KINDS[kind](_number(kind, value)) for kind, value in spec.items()]
+        parts: list[Mutation] = [_KINDS[kind](_number(kind, value)) for kind, value in spec.items()]
         return parts[0] if len(parts) == 1 else Compose(*parts)
     if isinstance(spec, Sequence) and not isinstance(spec, str) and spec:
         return Compose(*(from_spec(item) for item in spec))
@@ -143,7 +144,7 @@ def to_spec(mutation: Mutation) -> Any:
         return [to_spec(part) for part in mutation.parts]
     for kind, cls in _KINDS.items():
         if isinstance(mutation, cls):
-            return {kind: float(getattr(mutation, next(iter(cls.__dataclass_fields__))))}
+            return {kind: float(getattr(mutation, _FIELDS[kind]))}
     raise InvalidInputError(f"no plain-data form for {mutation!r}")
 
 

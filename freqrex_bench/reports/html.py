@@ -22,7 +22,6 @@ from ..strategy import STRATEGIES
 from . import figures
 
 
-
 def attacks_shown() -> list[str]:
     """Every registered attack (strategies whose records are AttackResults), in registration order."""
     return [name for name, cls in STRATEGIES.items() if cls.Record is AttackResult]
@@ -123,7 +122,7 @@ def _example(folder: RunFolder, records: list[dict[str, Any]], audio: bool) -> d
     stft = next((r for r in example["attacks"] if r["strategy"] == "stft" and r["ok"] and r["record"]["success"]), None)
     original_wav = _existing(folder, causal["files"], "original")
     adversarial_npy = _existing(folder, stft["files"], "adversarial") if stft else None
-    if original_wav and adversarial_npy:
+    if stft is not None and original_wav and adversarial_npy:
         original, _ = soundfile.read(original_wav, dtype="float32")
         adversarial = np.load(adversarial_npy, allow_pickle=False)
         frame = int(stft["record"]["details"].get("frame_size") or 256)

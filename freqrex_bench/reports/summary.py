@@ -139,5 +139,5 @@ def _share(flags: Iterable[bool]) -> float | None:
 
 
 def _mean(values: Iterable[float | None]) -> float | None:
-    values = [v for v in values if v is not None]
-    return mean(values) if values else None
+    present = [v for v in values if v is not None]
+    return mean(present) if present else None

@@ -12,12 +12,12 @@ from typing import Any
 import numpy as np
 import torch
 
-from ..errors import InvalidInputError
+from ..errors import InvalidInputError, TargetError
 from .base import Aggregate, FramedTarget, Output
 from .hf_features import torch_features
 
-_OUTPUT_FOR_PROBLEM = {"multi_label_classification": "multilabel-logits"}
-_OUTPUT_FOR_FUNCTION = {"softmax": "logits", "sigmoid": "multilabel-logits", "none": "probabilities"}
+_OUTPUT_FOR_PROBLEM: dict[str, Output] = {"multi_label_classification": "multilabel-logits"}
+_OUTPUT_FOR_FUNCTION: dict[str, Output] = {"softmax": "logits", "sigmoid": "multilabel-logits", "none": "probabilities"}
 
 
 def _load_folder(path: Path) -> tuple[Any, Any]:
@@ -97,8 +97,9 @@ class HFTarget(FramedTarget):
         self.model.eval()
         labels = [config.id2label[i] for i in range(config.num_labels)]
         rate = int(self.feature_extractor.sampling_rate)
-        output = output or _OUTPUT_FOR_FUNCTION.get(function) or _OUTPUT_FOR_PROBLEM.get(config.problem_type, "logits")
-        super().__init__(labels, rate, output, frame_length, hop, aggregate)
+        chosen: Output = output or _OUTPUT_FOR_FUNCTION.get(str(function)) or _OUTPUT_FOR_PROBLEM.get(
+            str(config.problem_type), "logits")
+        super().__init__(labels, rate, chosen, frame_length, hop, aggregate)
         self._torch_features = torch_features(self.feature_extractor)
         if self.framing is None:
             self.min_samples = shortest_input(self.feature_extractor, config)
@@ -108,6 +109,8 @@ class HFTarget(FramedTarget):
         return self._torch_features is not None
 
     def _torch_forward(self, batch: torch.Tensor) -> torch.Tensor:
+        if self._torch_features is None:
+            raise TargetError(f"{self.name} has no torch version of its feature extractor")
         return self.model(**self._torch_features(batch)).logits
 
     def _forward(self, batch: np.ndarray) -> np.ndarray:

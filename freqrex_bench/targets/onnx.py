@@ -57,7 +57,7 @@ class ONNXTarget(FramedTarget):
         self.output_name = _pick(output_name, [o.name for o in self.session.get_outputs()], "output", path)
         self.path = path
         self.name = name or path.name
-        super().__init__(labels, sample_rate, output, frame_length or fixed_length, hop, aggregate)
+        super().__init__(list(labels), sample_rate, output, frame_length or fixed_length, hop, aggregate)
 
     def _forward(self, batch: np.ndarray) -> np.ndarray:
         feed = {"N L": batch, "N L 1": batch[:, :, None], "N 1 L": batch[:, None, :]}[self.layout]

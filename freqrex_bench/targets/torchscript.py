@@ -58,7 +58,7 @@ class TorchScriptTarget(FramedTarget):
         self.stateful = stateful
         self.reset = reset
         self.name = name or path.name
-        super().__init__(labels, sample_rate, output, frame_length, hop, aggregate)
+        super().__init__(list(labels), sample_rate, output, frame_length, hop, aggregate)
 
     def _raw(self, batch: torch.Tensor) -> torch.Tensor:
         out = self.model(batch, *self.extra_args)
