@@ -54,12 +54,12 @@ Requires torch, numpy, soundfile, soxr, onnx, onnxscript (torch's ONNX exporter)
 (no torchaudio), and freqrex-bench itself (``pip install -e '.[all]' onnx onnxscript``).
 
 Time and threads: one torch thread by default. Results are bit-for-bit reproducible for a given
-seed *and thread count* (2 threads give slightly different weights and accuracies); the committed
-models were trained with 1 thread, each model in its own process (``--models dscnn`` and
-``--models wavcnn`` side by side, which gives the same files as one process training both). On an
-idle 2-core machine a training step takes about 0.13 s per model with 1 thread (0.06-0.09 s with
-2), so both models take roughly 5-6 minutes side by side or 9 minutes one after the other; on a busy
-machine (the committed metrics.json) it was 10-12 minutes each.
+seed *and thread count* (2 threads give slightly different weights and accuracies). The committed
+models and metrics come from the default command (1 thread, both models in one process): 8.6 minutes
+wall time on 2 cores shared with other jobs (274 s training the DS-CNN, 208 s the 1-D CNN). Training
+each model in its own process (``--models dscnn`` and ``--models wavcnn`` side by side) gives the
+same weights; from the step times (about 0.13 s per model per step with 1 thread) that should take
+about 5 minutes on an idle 2-core machine.
 """
 
 from __future__ import annotations
