@@ -121,7 +121,10 @@ class OpenWakeWordPipeline:
         self.initial_features = self._embed(np.stack([silence[s : s + MEL_WINDOW] for s in starts]))
         # The chunks whose mel input lies wholly inside the leading silence are the same for every clip.
         self.lead = (self.padding * SAMPLE_RATE) // CHUNK
-        self.lead_mel, self.lead_emb = self._stream(np.zeros((1, self.lead * CHUNK), np.float32), 0, self.lead)
+        if self.lead:
+            self.lead_mel, self.lead_emb = self._stream(np.zeros((1, self.lead * CHUNK), np.float32), 0, self.lead)
+        else:
+            self.lead_mel, self.lead_emb = np.zeros((1, 0, 32), np.float32), np.zeros((1, 0, 96), np.float32)
 
     def _mel(self, audio: np.ndarray) -> np.ndarray:
         """[N, samples] int16-valued float32 -> [N, frames, 32], transformed by x / 10 + 2.
