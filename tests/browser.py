@@ -39,7 +39,9 @@ _SNAPSHOT = """() => ({
         Array.from(t.rows).map(r => Array.from(r.cells).map(c => c.innerText))),
     audio: Array.from(document.querySelectorAll('audio')).map(a => ({
         duration: a.readyState >= 1 ? a.duration : NaN,
-        error: a.error ? `audio ${a.currentSrc.slice(0, 40) || '(no src)'}: MediaError ${a.error.code} ${a.error.message}` : null,
+        error: a.error
+            ? `audio ${a.currentSrc.slice(0, 40) || '(no src)'}: MediaError ${a.error.code} ${a.error.message}`
+            : null,
     })),
     text: document.body ? document.body.innerText : '',
     scripts: document.querySelectorAll('script').length,

@@ -124,7 +124,8 @@ def test_demo_model_fourier_attack_flips_and_the_saved_array_still_flips(demo, d
     npy, wav = save_adversarial(result.adversarial, demo.sample_rate, tmp_path, "0_theo_12/fourier")
     assert npy.parent == tmp_path and wav.exists()
     reloaded = np.load(npy)
-    assert reloaded.dtype == np.float32 and demo.labels[int(np.argmax(demo.predict(reloaded[None])))] == result.label_after
+    assert reloaded.dtype == np.float32
+    assert demo.labels[int(np.argmax(demo.predict(reloaded[None])))] == result.label_after
     record = json.loads(json.dumps(result.to_dict()))
     assert {"success", "queries", "changed", "mutation", "snr_db", "l2", "linf", "label_before", "score_before",
             "label_after", "score_after", "survives_pcm16"} <= set(record)
@@ -239,8 +240,8 @@ def test_records_are_strict_json_in_every_outcome(strict):
         text = json.dumps(result.to_dict(), allow_nan=False)
         record = json.loads(text)
         assert record["strategy"] == result.strategy and isinstance(record["queries"], int)
-    assert set(json.loads(json.dumps(STFTAttack(all_frame_sizes=True).run(ctx).to_dict()))["details"]["frame_sizes"]) == {
-        "256", "512", "1024"}
+    stored = json.loads(json.dumps(STFTAttack(all_frame_sizes=True).run(ctx).to_dict()))
+    assert set(stored["details"]["frame_sizes"]) == {"256", "512", "1024"}
 
 
 def test_a_budget_that_runs_out_mid_attack_gives_a_record_not_an_exception(strict):
@@ -356,7 +357,8 @@ def test_stft_skips_frames_longer_than_the_clip():
 
 def test_targeted_baselines_at_the_own_class_do_not_succeed(demo, demo_context):
     own = AttackSettings(target_class="zero")
-    for strategy in (WhiteNoise(own), GradientAttack(own), FourierAttack(own, candidates="ranking"), LargestMagnitude(own)):
+    for strategy in (WhiteNoise(own), GradientAttack(own), FourierAttack(own, candidates="ranking"),
+                     LargestMagnitude(own)):
         result = strategy.run(demo_context)
         assert not result.success and "already has the target class" in result.details["reason"]
 
@@ -380,8 +382,9 @@ def test_torch_mirror_of_the_pipeline_equals_predict(demo, silero, yes_clip, fsd
 @pytest.mark.parametrize(
     ("make", "message"),
     [
-        (lambda: FourierAttack(candidates="sufficeint"), r"fourier parameters: candidates: Input should be 'sufficient', "
-                                                         r"'necessary' or 'ranking' \(got 'sufficeint'\)"),
+        (lambda: FourierAttack(candidates="sufficeint"),
+         r"fourier parameters: candidates: Input should be 'sufficient', 'necessary' or 'ranking' "
+         r"\(got 'sufficeint'\)"),
         (lambda: FourierAttack(candidate="ranking"), r"fourier parameters: candidate: unknown key \(expected one of: "
                                                      r"candidates\)"),
         (lambda: WhiteNoise(trials=-1), r"white-noise parameters: trials: Input should be greater than or equal to 1"),
@@ -393,7 +396,8 @@ def test_torch_mirror_of_the_pipeline_equals_predict(demo, silero, yes_clip, fsd
         (lambda: RandomFrequencies(seed=3), r"random-frequencies parameters: seed: unknown key"),
         (lambda: LargestMagnitude(AttackSettings(), top=5), r"largest-magnitude parameters: top: unknown key"),
         (lambda: Superposition(seed=1), r"superposition parameters: seed: unknown key"),
-        (lambda: TargetContext(Oracle(PlantedBands().target), [], seed=-1), r"seed must be a whole number >= 0, got -1"),
+        (lambda: TargetContext(Oracle(PlantedBands().target), [], seed=-1),
+         r"seed must be a whole number >= 0, got -1"),
     ],
     ids=["candidates", "unknown", "trials", "snr-nan", "steps", "frame-size", "no-frame-sizes", "max-frames",
          "random", "magnitude", "superposition-parameter", "context-seed"],

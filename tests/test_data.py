@@ -120,7 +120,8 @@ def test_mixed_formats_are_found_and_read(tmp_path):
 
 def test_parent_and_prefix_labels(tree):
     by_parent = {r.id: r.label for r in find_clips(spec("clips", labels="parent"), tree, 0)}
-    assert by_parent == {"clips/a/0_george_0.wav": "a", "clips/a/1_theo_1.wav": "a", "clips/b/deep/2_lucas_2.WAV": "deep"}
+    assert by_parent == {"clips/a/0_george_0.wav": "a", "clips/a/1_theo_1.wav": "a",
+                         "clips/b/deep/2_lucas_2.WAV": "deep"}
     by_prefix = [r.label for r in find_clips(spec("clips", labels="prefix"), tree, 0)]
     assert by_prefix == ["0", "1", "2"]
 

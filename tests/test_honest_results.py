@@ -56,7 +56,8 @@ STRATEGIES = [
     RandomFrequencies(AttackSettings(pcm16_robust=True)),
     LargestMagnitude(AttackSettings(pcm16_robust=True)),
     WhiteNoise(AttackSettings(pcm16_robust=True), snr_db=60.0),
-    STFTAttack(AttackSettings(pcm16_robust=True), FourierAttack(AttackSettings(pcm16_robust=True), candidates="ranking")),
+    STFTAttack(AttackSettings(pcm16_robust=True),
+               FourierAttack(AttackSettings(pcm16_robust=True), candidates="ranking")),
 ]
 
 

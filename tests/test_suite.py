@@ -112,7 +112,8 @@ INVALID = [
     ({"data.format": "wav"}, "data.format: unknown key (expected one of: paths, labels"),
     ({"discovery.p": 1}, "discovery.p: Input should be greater than or equal to 2"),
     ({"discovery.partition": "bands"}, "discovery.partition: Input should be 'contiguous' or 'scatter'"),
-    ({"attacks.ladder": [{"volume": 2}]}, "attacks.ladder: a mutation is one of ['amplitude', 'delay', 'phase'] with a number, got {'volume': 2}"),
+    ({"attacks.ladder": [{"volume": 2}]},
+     "attacks.ladder: a mutation is one of ['amplitude', 'delay', 'phase'] with a number, got {'volume': 2}"),
     ({"attacks.max_frequencies": 0}, "attacks.max_frequencies: Input should be greater than or equal to 1"),
     ({"attacks.min_snr_db": "loud"}, "attacks.min_snr_db: Input should be a valid number"),
     ({"attacks.target_class": 1.5}, "attacks.target_class"),
@@ -121,11 +122,14 @@ INVALID = [
     ({"attacks.refine_points": 0}, "attacks.refine_points: Input should be greater than or equal to 1"),
     ({"attacks.exact_below": -1}, "attacks.exact_below: Input should be greater than or equal to 0"),
     ({"strategies": ["nope"]}, "strategies[0]: unknown strategy 'nope'; expected one of"),
-    ({"strategies": [{"fourier": {"candidates": "all"}}]}, "strategies[0]: fourier parameters: candidates: Input should be"),
+    ({"strategies": [{"fourier": {"candidates": "all"}}]},
+     "strategies[0]: fourier parameters: candidates: Input should be"),
     ({"strategies": [{"stft": {"frame_sizes": [1]}}]},
      "strategies[0]: stft parameters: frame_sizes[0]: Input should be greater than or equal to 2"),
-    ({"strategies": [{"stft": {"max_frames": 0}}]}, "strategies[0]: stft parameters: max_frames: Input should be greater"),
-    ({"strategies": [{"white-noise": {"trials": 0}}]}, "strategies[0]: white-noise parameters: trials: Input should be"),
+    ({"strategies": [{"stft": {"max_frames": 0}}]},
+     "strategies[0]: stft parameters: max_frames: Input should be greater"),
+    ({"strategies": [{"white-noise": {"trials": 0}}]},
+     "strategies[0]: white-noise parameters: trials: Input should be"),
     ({"strategies": [{"gradient": {"steps": 0}}]}, "strategies[0]: gradient parameters: steps: Input should be"),
     ({"strategies": [{"causal": {"p": 3}}]}, "strategies[0]: causal parameters: p: unknown key"),
     ({"strategies": ["causal", "causal"]}, "strategies: each strategy may appear once"),
@@ -229,7 +233,8 @@ attacks:
     [
         ("attacks:\n  min_snr_db: 30\n", "line 10: attacks: key given twice in one mapping (first on line 8); expected "
                                            "each key once"),
-        ("report:\n  title: a\n  title: b\n", "line 12: report.title: key given twice in one mapping (first on line 11)"),
+        ("report:\n  title: a\n  title: b\n",
+         "line 12: report.title: key given twice in one mapping (first on line 11)"),
         ("seed: 1\nseed: 2\n", "line 11: seed: key given twice in one mapping (first on line 10)"),
         ("discovery:\n  epsilon: .nan\n", "line 11: discovery.epsilon: .nan is not a finite number; expected a finite "
                                           "number"),
@@ -268,7 +273,8 @@ def test_sizes_beyond_the_machine_exit_2_before_anything_runs(extra, message, tm
 @pytest.mark.parametrize(
     ("changes", "message"),
     [
-        ({"targets": [{**TS, "sample_rate": 10**9}]}, "targets[0].sample_rate: Input should be less than or equal to 768000"),
+        ({"targets": [{**TS, "sample_rate": 10**9}]},
+         "targets[0].sample_rate: Input should be less than or equal to 768000"),
         ({"targets.0.budget": 10**12}, "targets[0].budget: Input should be less than or equal to 10000000"),
         ({"targets.0.frame_length": 10**9}, "targets[0].frame_length: Input should be less than or equal to 1048576"),
         ({"targets.0.batch_size": 10**6}, "targets[0].batch_size: Input should be less than or equal to 4096"),

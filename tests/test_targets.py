@@ -5,7 +5,7 @@ import torch
 from freqrex_bench import InvalidInputError, TargetError
 from freqrex_bench.targets import CallableTarget, Framing, load_callable
 
-from .support import DATA, DEMO_MODEL, package_file, read
+from .support import DATA, DEMO_MODEL, ROOT, package_file, read
 
 
 def test_framing_splits_with_zero_padded_tail_and_aggregates():
@@ -240,3 +240,55 @@ def test_hf_multilabel_model_equals_its_pipeline(tiny_wav2vec2, function_to_appl
         theirs = {d["label"]: d["score"] for d in pipe(clip, top_k=None)}
         assert np.allclose(row, [theirs[label] for label in target.labels], atol=1e-5)
     assert HFTarget(tiny_wav2vec2).output == "multilabel-logits"
+
+
+class BinaryLogit(torch.nn.Module):
+    """One logit per chunk (a binary model): loudness above 0.1 RMS, smooth so gradients exist."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return 20 * (x.square().mean(dim=1).sqrt() - 0.1)
+
+
+@pytest.fixture(scope="module")
+def binary_jit(tmp_path_factory):
+    path = tmp_path_factory.mktemp("jit") / "binary.pt"
+    torch.jit.script(BinaryLogit()).save(str(path))
+    return path
+
+
+DSCNN = ROOT / "examples" / "models" / "fsdd-dscnn" / "model.pt"
+DIGITS = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
+
+
+@pytest.mark.parametrize(
+    "kind",
+    ["hf-ast-softmax", "hf-wav2vec2-sigmoid", "hf-ast-framed-max", "torchscript-dscnn", "torchscript-framed-mean",
+     "torchscript-binary-max", "torchscript-stateful-silero"],
+)
+def test_the_torch_pipeline_equals_predict_on_every_target_kind(kind, demo, silero, tiny_wav2vec2, binary_jit,
+                                                                 fsdd_clip, yes_clip):
+    """One definition (targets.pipeline) serves numpy queries and torch gradients: they must agree on
+    every kind of target with a torch forward pass, framed or not, softmax or sigmoid, mean or max."""
+    from freqrex_bench.targets import HFTarget, TorchScriptTarget
+
+    digit = fsdd_clip[0][None, :3000].copy()
+    targets = {
+        "hf-ast-softmax": (lambda: demo, digit),
+        "hf-wav2vec2-sigmoid": (lambda: HFTarget(tiny_wav2vec2), yes_clip[0][None, :4000].copy()),
+        "hf-ast-framed-max": (lambda: HFTarget(ROOT / "examples" / "models" / "fsdd-ast", frame_length=1200, hop=600,
+                                               aggregate="max"), digit),
+        "torchscript-dscnn": (lambda: TorchScriptTarget(DSCNN, DIGITS, 8000, output="logits"), digit),
+        "torchscript-framed-mean": (lambda: TorchScriptTarget(DSCNN, DIGITS, 8000, output="logits",
+                                                              frame_length=1000, hop=500), digit),
+        "torchscript-binary-max": (lambda: TorchScriptTarget(binary_jit, ["quiet", "loud"], 8000, output="logits",
+                                                             frame_length=500, aggregate="max"), digit),
+        "torchscript-stateful-silero": (lambda: silero, yes_clip[0][None].copy()),
+    }
+    make, clip = targets[kind]
+    target = make()
+    assert target.differentiable
+    batch = np.concatenate([clip, 0.5 * clip])
+    with torch.no_grad():
+        mirrored = target.torch_predict(torch.from_numpy(batch)).numpy()
+    assert mirrored.shape == (2, len(target.labels))
+    assert np.abs(mirrored - target.predict(batch)).max() < 1e-5

@@ -154,7 +154,8 @@ def check_reference(folder: Path, heads: list[str], per_group: int = 4) -> dict:
     n = sum(len(v) for v in by_length.values())
     for head, diff in worst.items():
         print(
-            f"openwakeword {head}: max |reimplementation - openwakeword.Model| over {n} clips' chunk scores = {diff:.2g}"
+            f"openwakeword {head}: max |reimplementation - openwakeword.Model| over {n} clips' chunk scores = "
+            f"{diff:.2g}"
         )
     return worst
 

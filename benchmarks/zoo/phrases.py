@@ -2,14 +2,16 @@
 
 Every clip is one espeak-ng utterance (a voice, a speed in words per minute, a pitch 0-99), resampled
 from espeak-ng's 22.05 kHz to 16 kHz with soxr, scaled to a fixed peak, placed 0.25 s into a 2 s clip
-(3 s for the longer timer phrase) and given a seeded white-noise floor at -60 dBFS RMS (espeak-ng writes exact digital silence around
+(3 s for the longer timer phrase) and given a seeded white-noise floor at -60 dBFS RMS (espeak-ng writes exact
+digital silence around
 speech). Nothing is committed: the clips are written to a folder given on the command line:
 
     python -m benchmarks.zoo.phrases OUT [--heads hey_jarvis alexa ...] [--measure]
 
 writes OUT/<head>/<head>__<phrase>__<voice>__s<speed>__p<pitch>.wav (positives), OUT/negatives/*.wav (other
 phrases, negatives for every head), OUT/labels_<head>.csv (file,label with labels <head> / not-<head>
-for every clip in OUT, by bare file name, for a suite's `data.labels_csv`) and OUT/manifest.csv. With --measure it also runs
+for every clip in OUT, by bare file name, for a suite's `data.labels_csv`) and OUT/manifest.csv. With --measure it
+also runs
 each head on its positives and on the negatives and prints the detection rate (p >= 0.5).
 
 The voice grid below is what the real heads detect well (see README.md for the measured rates and the

@@ -2,8 +2,10 @@
 
 | model | labels | rate | adapter |
 |---|---|---|---|
-| silero-vad 6.2.3 | [non-speech, speech] | 16000 | TorchScriptTarget(pkg silero_vad/data/silero_vad.jit, frame_length=512, extra_args=(16000,), stateful, aggregate max) |
-| basic-pitch 0.4.0 | 88 notes A0..C8 | 22050 | ONNXTarget(pkg basic_pitch/saved_models/icassp_2022/nmp.onnx, output_name StatefulPartitionedCall:1, frame 43844, aggregate mean) |
+| silero-vad 6.2.3 | [non-speech, speech] | 16000 | TorchScriptTarget(pkg silero_vad/data/silero_vad.jit,
+    frame_length=512, extra_args=(16000,), stateful, aggregate max) |
+| basic-pitch 0.4.0 | 88 notes A0..C8 | 22050 | ONNXTarget(pkg basic_pitch/saved_models/icassp_2022/nmp.onnx,
+    output_name StatefulPartitionedCall:1, frame 43844, aggregate mean) |
 | openWakeWord 0.4.0 | [not-<head>, <head>] | 16000 | CallableTarget(openwakeword_target.OpenWakeWordPipeline(head)) |
 
 The same in a suite (paths relative to the suite file; run with PYTHONPATH=<repository root> for the
