@@ -12,7 +12,11 @@ from .version import __version__
 
 
 def run_suite(*args: Any, **kwargs: Any) -> Any:
-    """Run a suite; see freqrex_bench.runner.run_suite (imported on first use: it loads the reports)."""
+    """Run (or resume) a suite and write its run folder; returns a `runner.RunOutcome`.
+
+    Forwards every argument to freqrex_bench.runner.run_suite (imported on first use: it loads the
+    reports), whose docstring lists them. Raises InvalidInputError for an unusable run folder or suite data.
+    """
     from .runner import run_suite as run
 
     return run(*args, **kwargs)

@@ -15,9 +15,9 @@ from xml.etree import ElementTree
 from .errors import InvalidInputError
 from .suite import CheckSpec
 
+# Metrics in dB: `compare` gives them their own tolerance, and a check on one passes when no attack succeeded.
 SNR_METRICS = ("median_snr_db", "best_snr_db")
-# For `compare`: metrics where a rise means the model got less robust (or the run less healthy), and
-# which of them are in dB (compared with their own tolerance).
+# For `compare`: metrics where a rise means the model got less robust (or the run less healthy).
 WORSE_WHEN_HIGHER = ("success_rate", "success_rate_1", "success_rate_5", "pcm16_survival_rate", "median_snr_db",
                      "error_rate")
 
@@ -35,18 +35,21 @@ class CheckOutcome:
     message: str
 
     def to_dict(self) -> dict[str, Any]:
+        """The outcome as a plain dict (an entry of summary.json's `checks`)."""
         return asdict(self)
 
 
 def metric_of(summary: dict[str, Any], target: str, strategy: str, metric: str) -> tuple[float | None, dict[str, Any]]:
-    """A strategy's metric on a target (causal discovery has error_rate and mean_queries only)."""
+    """A strategy's metric on a target in a summary (None when absent), and the strategy's whole block of
+    metrics (causal discovery has error_rate and mean_queries only)."""
     figures = summary["targets"].get(target, {})
     block = figures.get("causal", {}) if strategy == "causal" else figures.get("strategies", {}).get(strategy, {})
     return block.get(metric), block
 
 
 def evaluate(summary: dict[str, Any], checks: list[CheckSpec]) -> list[CheckOutcome]:
-    """Every check against every target it names (all targets when it names none)."""
+    """Every check against every target it names (all targets when it names none); a metric without a
+    value fails, unless it is an SNR of an attack that never succeeded."""
     outcomes = []
     for check in checks:
         for target in [check.target] if check.target else list(summary["targets"]):
@@ -76,9 +79,10 @@ def _judge(check: CheckSpec, target: str, value: float | None, block: dict[str, 
 def compare(base: dict[str, Any], new: dict[str, Any], tolerance: float, snr_tolerance_db: float) -> list[CheckOutcome]:
     """Per target and strategy of the base run: did robustness regress beyond the tolerances?
 
-    Success rates (and the error rate) may rise by at most `tolerance` (absolute); the median SNR of
-    successful attacks may rise (the attacks got subtler) by at most `snr_tolerance_db`. A target or
-    strategy of the base run missing from the new one fails: a gate must not pass by comparing nothing.
+    Success rates (and the error rate) may rise by at most `tolerance` (absolute, a share in [0, 1]); the
+    median SNR of successful attacks may rise (the attacks got subtler) by at most `snr_tolerance_db`
+    (dB). A target or strategy of the base run missing from the new one fails: a gate must not pass by
+    comparing nothing. Raises InvalidInputError for a summary of another shape (attack_figures).
     """
     before_all, after_all = attack_figures(base, "BASE"), attack_figures(new, "NEW")
     outcomes = []
@@ -103,7 +107,8 @@ def compare(base: dict[str, Any], new: dict[str, Any], tolerance: float, snr_tol
 
 
 def attack_figures(summary: Any, which: str) -> dict[tuple[str, str], dict[str, float | None]]:
-    """(target, strategy) -> metrics of a summary.json, checked to have that shape (finite numbers or null)."""
+    """(target, strategy) -> metrics of a summary.json, checked to have that shape (finite numbers or null).
+    Raises InvalidInputError, naming `which` ("BASE", "NEW") and the bad key, for anything else."""
     def bad(what: str) -> InvalidInputError:
         return InvalidInputError(f"{which} is not a freqrex-bench summary: {what}")
 
@@ -119,7 +124,8 @@ def attack_figures(summary: Any, which: str) -> dict[tuple[str, str], dict[str, 
                 value = metrics.get(metric) if isinstance(metrics, dict) else "?"
                 if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))
                                           or not math.isfinite(value)):
-                    raise bad(f"targets.{target}.strategies.{strategy}.{metric} is {value!r}, expected a number or null")
+                    raise bad(f"targets.{target}.strategies.{strategy}.{metric} is {value!r}, "
+                              "expected a number or null")
             figures[target, strategy] = metrics
     return figures
 

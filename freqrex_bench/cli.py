@@ -89,7 +89,8 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def summary(result: CausalResult) -> str:
-    """A few human-readable lines about one explanation."""
+    """A few human-readable lines about one explanation: the decision, the responsibility phase, each
+    subset's size (bins, % of all), Hz span and answer, the inverse classification and the cost."""
     converged = "converged" if result.converged else "not converged"
     lines = [
         f"label: {result.label_name} (score {result.score:.3f})",
@@ -182,6 +183,7 @@ def _conclude(name: str, root: Path, checks: list, errors: list[str], junit: Pat
 
 
 def write_junit(path: Path, xml: str) -> None:
+    """Write JUnit `xml` to `path` (UTF-8). Raises InvalidInputError when the file cannot be written."""
     try:
         path.write_text(xml, encoding="utf-8")
     except OSError as exc:
@@ -235,6 +237,8 @@ COMMANDS = {"explain": _explain, "run": _run, "report": _report, "compare": _com
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """The `freqrex-bench` command on `argv` (default sys.argv[1:]): returns the exit code (module
+    docstring). FreqrexError and Ctrl-C become one line on stderr; argparse exits 2 on bad arguments."""
     args = _parser().parse_args(argv)
     try:
         return COMMANDS[args.command](args)

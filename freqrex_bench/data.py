@@ -35,7 +35,8 @@ _GLOB_MAGIC = re.compile(r"[*?[]")
 
 @dataclass(frozen=True)
 class Clip:
-    """A mono float32 clip at `sample_rate`, with what was done to get it there."""
+    """A mono clip, `signal` float32 [T] at `sample_rate` Hz, with what was done to get it there: the
+    `source_rate` (Hz) and `channels` it had, and `warnings` about it (e.g. a peak above full scale)."""
 
     signal: np.ndarray
     sample_rate: int
@@ -116,8 +117,8 @@ def prepare_clip(
     name a peak above full scale (1.0), which a 16-bit copy would clip.
 
     Raises InvalidInputError naming the problem for empty, NaN/inf, corrupt (a sample beyond
-    +-MAX_PEAK), silent, ambiguous-shape or multi-channel (with downmix=False) clips, and for a missing
-    or non-positive sample rate.
+    +-MAX_PEAK), silent, ambiguous-shape or multi-channel (with downmix=False) clips, for a missing or
+    invalid sample rate (or one contradicting the file's), and for a file that cannot be read.
     """
     channels_last = isinstance(signal, (str, Path))
     if isinstance(signal, (str, Path)):
@@ -188,6 +189,9 @@ def find_clips(spec: DataSpec, base: str | Path, seed: int) -> list[ClipRef]:
     AUDIO_SUFFIXES, any case, without entering symlinked folders), else as glob patterns (`**` allowed;
     as with pathlib, `**` does not enter symlinked folders; matched folders are searched like folders).
     Relative paths start at `base`. The same file reached twice (or through a symlink) is kept once.
+    `seed` picks the clips when `spec.sample` is "random". Raises InvalidInputError for an entry that
+    names no audio file, a bad glob pattern, or labels that cannot be read (an empty name label, or a
+    labels_csv that is missing, malformed, ambiguous, conflicting or lacks a clip).
     """
     base = _absolute(base)
     found = [path for i, entry in enumerate(spec.paths) for path in _expand(entry, base, f"data.paths[{i}]")]
@@ -200,7 +204,9 @@ def find_clips(spec: DataSpec, base: str | Path, seed: int) -> list[ClipRef]:
 
 
 def read_clip(ref: ClipRef, sample_rate: int, duration: float | None) -> Clip:
-    """Load, downmix and resample a clip (prepare_clip), then crop or zero-pad its end to `duration` seconds."""
+    """Load, downmix and resample a clip to `sample_rate` Hz (prepare_clip), then crop or zero-pad its end
+    to `duration` seconds (None: as it is). Raises InvalidInputError for an unusable file (naming the clip
+    id), or a duration giving fewer than 2 samples or only silence."""
     try:
         clip = prepare_clip(ref.path, None, sample_rate)
     except InvalidInputError as exc:

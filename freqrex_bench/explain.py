@@ -31,11 +31,18 @@ def explain(
     progress: bool = False,
     **settings: Any,
 ) -> CausalResult:
-    """Find the Fourier bins `target`'s decision on `signal` depends on (see CausalSettings for settings).
+    """Find the Fourier bins `target`'s decision on `signal` depends on (paper §3-4, Alg. 1): a CausalResult.
 
-    The clip is checked, downmixed and resampled (soxr) to the target's rate first; `signal` may also
-    be a path to an audio file. `budget` caps model queries (the result says `stopped="budget"` if it
-    ran out during extraction); `batch_size` never changes the result, only speed.
+    `signal` is a float or PCM-integer array, [T] or [T, channels], at `sample_rate` Hz, or a path to an
+    audio file (its own rate is used); it is checked, downmixed and resampled (soxr) to the target's
+    rate first (data.prepare_clip). `seed` (>= 0) fixes every random partition. `budget` caps model
+    queries (the result says `stopped=Status.BUDGET` if it ran out during extraction); `batch_size`
+    never changes the result, only speed; `progress` shows a bar of model queries. `settings` are
+    CausalSettings fields. Caveats about the clip are issued as ClipWarning.
+
+    Raises InvalidInputError for an unknown setting or bad value, a bad seed, batch size or budget, or
+    an unusable clip; TargetError when the model fails; QueryBudgetExceeded when the budget cannot even
+    cover classifying the clip, silence and the clip's 16-bit copy (up to 3 queries).
     """
     began = time.perf_counter()
     discovery = CausalDiscovery(**settings)

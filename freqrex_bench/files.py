@@ -33,13 +33,15 @@ def fresh_path(path: Path) -> Path:
 
 
 def write_wav(path: Path, signal: np.ndarray, sample_rate: int) -> Path:
-    """A mono float signal ([T]) as a 16-bit PCM wav (clipped to [-1, 1]) at `path`; returns `path`."""
+    """A mono float signal ([T]) as a 16-bit PCM wav (clipped to [-1, 1]) at `sample_rate` Hz at `path`
+    (its folder made, a link there replaced); returns `path`."""
     soundfile.write(str(fresh_path(path)), np.clip(signal, -1, 1), sample_rate, subtype="PCM_16")
     return path
 
 
 def save_adversarial(signal: np.ndarray, sample_rate: int, folder: str | Path, name: str) -> tuple[Path, Path]:
-    """Write a mono `signal` ([T]) as float32 .npy (exact) and 16-bit .wav (for listening) inside `folder`.
+    """Write a mono `signal` ([T]) as float32 .npy (exact) and 16-bit .wav at `sample_rate` Hz (for
+    listening) inside `folder`; returns the (.npy, .wav) paths.
 
     The file names come from `safe_stem(name)`, so no name can write outside `folder`; existing symbolic
     links there are replaced, never followed. Raises InvalidInputError for a signal that is not [T].

@@ -13,7 +13,7 @@ import soundfile
 
 
 def snr_db(original: np.ndarray, perturbed: np.ndarray) -> float:
-    """SNR of the change from `original` to `perturbed` ([T] float arrays), in dB.
+    """SNR of the change from `original` to `perturbed` (float [T] arrays, same length), in dB.
 
     10 log10(sum original^2 / sum (perturbed - original)^2); inf when nothing changed, -inf when the
     original is silent but the change is not.
@@ -27,7 +27,7 @@ def snr_db(original: np.ndarray, perturbed: np.ndarray) -> float:
 
 def snr_of_energy(signal_energy: float, change_energy: np.ndarray | float) -> np.ndarray | float:
     """SNR in dB of changes with the given energies (sum of squared samples) on a clip of `signal_energy`;
-    inf for a zero change. Vectorised over `change_energy`."""
+    inf for a zero change. Vectorised: float64 with the shape of `change_energy` (e.g. [n])."""
     with np.errstate(divide="ignore"):
         return 10 * np.log10(signal_energy / np.asarray(change_energy, dtype=np.float64))
 
@@ -38,7 +38,8 @@ def energy_for_snr(signal_energy: float, snr: float) -> float:
 
 
 def measure(original: np.ndarray, perturbed: np.ndarray) -> dict[str, float]:
-    """`snr_db`, `l2` and `linf` of the change from `original` to `perturbed` ([T] arrays, same length)."""
+    """`snr_db` (dB), `l2` and `linf` (in sample units, full scale 1.0) of the change from `original` to
+    `perturbed` (float [T] arrays, same length), computed in float64."""
     change = perturbed.astype(np.float64) - original
     return {
         "snr_db": snr_db(original, perturbed),
@@ -48,7 +49,8 @@ def measure(original: np.ndarray, perturbed: np.ndarray) -> dict[str, float]:
 
 
 def pcm16(signals: np.ndarray, sample_rate: int) -> np.ndarray:
-    """What a 16-bit wav of each signal reads back as ([T] or [K, T] -> float32 [K, T]).
+    """What a 16-bit wav of each signal reads back as: float [T] or [K, T] -> float32 [K, T]; `sample_rate`
+    (Hz) only goes into the header.
 
     Written and read by libsndfile in memory, exactly as a user's file would be: samples beyond
     full scale are clipped, and libsndfile rounds toward minus infinity.

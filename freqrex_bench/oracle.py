@@ -22,7 +22,8 @@ from .targets.pipeline import check_probabilities
 
 
 class Prediction(NamedTuple):
-    """Top-1 label index and the full score row for each classified signal (unpacks as labels, scores)."""
+    """The answer on K signals: `labels` int64 [K] top-1 label indices and `scores` float32 [K, C]
+    probabilities, one column per target label (unpacks as labels, scores)."""
 
     labels: np.ndarray
     scores: np.ndarray
@@ -33,10 +34,13 @@ def _signal_key(row: np.ndarray) -> bytes:
 
 
 class Oracle:
-    """Counted, budgeted, cached and batched access to one target.
+    """Counted, budgeted, cached and batched access to one target (docs/design.md, "Core interfaces").
 
-    `queries` counts signals the model actually saw; `cache_hits` the ones answered from memory.
-    `budget=None` means unlimited. `on_queries(n)` is called after each model batch (progress bars).
+    `batch_size` is the most signals per model call (speed only, never results); `budget` caps model
+    queries (None: unlimited); `cache=False` turns the cache of repeated signals off. `queries` counts
+    signals the model actually saw, `cache_hits` the ones answered from memory, `model_seconds` the
+    time spent inside the model. `on_queries(n)` is called after each model batch (progress bars).
+    Raises InvalidInputError for a `target` that is not a Target, a batch_size < 1 or a budget < 0.
     """
 
     def __init__(
@@ -63,11 +67,19 @@ class Oracle:
 
     @property
     def remaining(self) -> int | None:
-        """Queries left before the budget refuses, or None when unlimited."""
+        """Model queries left before the budget refuses, or None when unlimited."""
         return None if self.budget is None else self.budget - self.queries
 
     def classify(self, signals: np.ndarray) -> Prediction:
-        """Classify a [K, T] batch of mono signals at the target's sample rate."""
+        """Classify float [K, T] mono signals at the target's sample rate: Prediction(labels int64 [K],
+        scores float32 [K, C]).
+
+        Repeats (in the batch or seen before) come from the cache and cost no query; the rest run in
+        chunks of `batch_size`. Raises InvalidInputError for a batch that is not a non-empty [K, T] of
+        finite samples, or has fewer than the target's `min_samples`; QueryBudgetExceeded, before
+        anything runs, when the uncached signals would pass the budget; TargetError when the model
+        raises or returns anything but finite [chunk, C] probabilities.
+        """
         batch = self._check_signals(signals)
         keys = [_signal_key(row) for row in batch] if self._cache is not None else None
         todo = self._uncached(keys, len(batch))
@@ -142,8 +154,14 @@ class Oracle:
         return np.concatenate(out)
 
     def gradient(self, signals: np.ndarray, label: int) -> tuple[np.ndarray, np.ndarray]:
-        """Scores and the gradient of log P(label) with respect to each signal, for targets with a
-        differentiable torch forward pass (white-box attacks). Counted and budgeted; never cached."""
+        """Scores float32 [K, C] and the gradient float32 [K, T] of log P(`label`) with respect to each of
+        the float [K, T] signals, for targets with a differentiable torch forward pass (the white-box
+        attack). One model call of K queries, counted and budgeted; never cached.
+
+        Raises InvalidInputError for a bad batch (as classify), TargetError for a target without a
+        differentiable forward pass or a failing model, QueryBudgetExceeded when K queries would pass
+        the budget.
+        """
         import torch
 
         batch = self._check_signals(signals)

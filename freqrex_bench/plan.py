@@ -2,7 +2,8 @@
 
 `make_plan(suite)` resolves everything a run needs before any model is called: the clips, each target's
 model file and its hash, and the strategies in run order (each built once, sharing what it builds on).
-`Plan.jobs(done)` lists the (target, clip) work that is left, so the runner only executes. Targets load lazily, once each, through `TargetLoader`.
+`Plan.jobs(done)` lists the (target, clip) work that is left, so the runner only executes. Targets load lazily,
+once each, through `TargetLoader`.
 """
 
 from __future__ import annotations
@@ -23,7 +24,9 @@ from .targets import CallableTarget, Target
 
 def model_path(spec: TargetSpec, base: Path) -> Path | None:
     """The model file or folder a spec names (None for callables): relative to the suite folder, or
-    `pkg:package/inner/path` for a file shipped inside an installed package (found without importing it)."""
+    `pkg:package/inner/path` for a file shipped inside an installed package (found without importing it).
+    Raises InvalidInputError, naming the target, for a package that is not installed or a path that does
+    not exist."""
     if isinstance(spec, CallableSpec):
         return None
     if spec.path.startswith("pkg:"):
@@ -115,7 +118,8 @@ class ClipJob:
 
 @dataclass
 class TargetLoader:
-    """Loads each target of a suite when first asked for it, once (an explicit cache, no globals)."""
+    """Loads each target of a suite when first asked for it, once (an explicit cache, no globals); calling
+    it raises InvalidInputError, naming the target, when the model cannot be loaded."""
 
     suite: Suite
     loaded: dict[str, Target] = field(default_factory=dict)
@@ -130,7 +134,8 @@ class TargetLoader:
 
 @dataclass
 class Plan:
-    """Everything a run of `suite` needs, resolved up front: clips, strategies in run order, model hashes."""
+    """Everything a run of `suite` needs, resolved up front: clips, strategies in run order, and each
+    target's model hash (SHA-256 hex, None for callables)."""
 
     suite: Suite
     clips: list[ClipRef]
@@ -167,7 +172,8 @@ class Plan:
         return jobs
 
     def query_estimate(self) -> int:
-        """About how many model queries the whole suite costs (every target, clip and strategy)."""
+        """About how many model queries the whole suite costs (every target, clip and strategy, from each
+        strategy's query_estimate)."""
         per_clip = sum(s.query_estimate() for s in self.clip_strategies)
         per_target = sum(s.query_estimate() * len(self.clips) for s in self.target_strategies)
         return len(self.suite.targets) * (len(self.clips) * per_clip + per_target)
@@ -182,7 +188,8 @@ def make_plan(suite: Suite) -> Plan:
 
 
 def model_hash(spec: TargetSpec, base: Path) -> str | None:
-    """SHA-256 of the model file, or of every file in a model folder (names and contents, sorted)."""
+    """SHA-256 (hex) of the model file, or of every file in a model folder (names and contents, sorted);
+    None for a callable. Raises InvalidInputError as model_path does."""
     path = model_path(spec, base)
     if path is None:
         return None

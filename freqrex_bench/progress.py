@@ -10,9 +10,10 @@ from tqdm import tqdm
 
 @contextmanager
 def query_bar(enabled: bool, total: int | None = None) -> Iterator[Callable[[int], None] | None]:
-    """Yield an `on_queries(n)` callback advancing a tqdm bar of model queries, or None when disabled.
+    """Yield an `on_queries(n)` callback advancing a tqdm bar of model queries, or None when not `enabled`.
 
-    The bar is drawn only on a terminal, so logs and captured stderr stay clean.
+    `total` is the expected number of queries (e.g. the budget; None: unknown). The bar is drawn only on
+    a terminal, so logs and captured stderr stay clean.
     """
     if not enabled:
         yield None

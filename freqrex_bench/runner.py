@@ -5,9 +5,9 @@ Data flows one way: the plan (freqrex_bench.plan) says what to do; the runner ex
 target-scope strategies (superposition, composed from this run's causal results in memory); records
 write their own files; the store appends each record durably; the report reads only the folder. The
 run is resumable: work whose record is already in `results.jsonl` is skipped, so a re-run after Ctrl-C,
-SIGKILL or a crash picks up where it stopped, and (all randomness being seeded per clip and strategy)
-ends with the same records an uninterrupted run writes. A clip or strategy that fails is recorded as
-an error and the suite goes on.
+SIGKILL or a crash picks up where it stopped, and (all randomness being drawn from the suite's seed,
+with a stream per strategy) ends with the same records an uninterrupted run writes. A clip or strategy
+that fails is recorded as an error and the suite goes on.
 """
 
 from __future__ import annotations
@@ -78,8 +78,9 @@ def run_suite(
     re-runs work that ended in an error. `log(line)` receives the cost estimate, per-clip progress when no
     terminal shows a bar, and clip warnings (default: stderr). `on_record(record)` is called with each
     record right after it is durably written to results.jsonl (a hook for progress, streaming, or
-    interrupting a run at a known point). Raises InvalidInputError for an unusable run folder or suite
-    data; a failing model or clip becomes an error record instead.
+    interrupting a run at a known point). Returns a RunOutcome. Raises InvalidInputError for an unusable
+    run folder, suite data (clips, model paths) or a model that cannot be loaded; a model that fails on a
+    clip, or an unusable clip, becomes an error record instead.
     """
     from .reports import write_report
 
@@ -133,7 +134,8 @@ def run_suite(
 
 def run_clip(plan: Plan, folder: RunFolder, job: ClipJob, target: Target) -> Iterator[Finished]:
     """Run a job's pending strategies on its clip, yielding each record as it finishes (so the caller can
-    store it before the next starts); failures become error records."""
+    store it before the next starts); failures become error records, never exceptions (a failed causal
+    discovery fails the strategies after it)."""
     suite, ref = plan.suite, job.clip
     head: Record = {"target": job.target, "clip": ref.id, "truth": ref.label, "warnings": []}
     try:
@@ -177,7 +179,8 @@ def _explained(result: Any, ref: ClipRef, target: Target) -> Explained | None:
 def run_target(plan: Plan, folder: RunFolder, target_name: str, strategy: Strategy, targets: TargetLoader,
                records: list[Record], in_memory: dict[str, Explained]) -> Record:
     """A target-scope strategy over the target's explained clips: those explained in this run from memory,
-    those of an earlier run from their explanation files (the exact sufficient signal is stored there)."""
+    those of an earlier run from their explanation files (the exact sufficient signal is stored there).
+    Returns its record; a failure becomes an error record."""
     head: Record = {"target": target_name, "clip": None, "truth": None, "warnings": [], "strategy": strategy.name}
     causal = {r["clip"]: r for r in latest(records) if r["target"] == target_name and r["strategy"] == "causal"}
     try:
@@ -206,7 +209,7 @@ def _explained_from_files(folder: RunFolder, record: Record, ref: ClipRef, targe
 
 
 def failure(exc: BaseException) -> Record:
-    """The fields of an error record."""
+    """The fields of an error record: {"ok": False, "error": "<exception type>: <message>"}."""
     return {"ok": False, "error": f"{type(exc).__name__}: {exc}"}
 
 

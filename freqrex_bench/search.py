@@ -17,8 +17,9 @@ import numpy as np
 
 @dataclass(frozen=True)
 class Condition:
-    """`evaluate(sizes)` answers many sizes in one model batch; `holds(k)` and `stable(k)` then read
-    the answers. `stable` must stay true for `chain` sizes after the one found (default: holds)."""
+    """A condition on sizes k (prefix sizes, frequencies or frames): `evaluate(sizes)` answers many sizes
+    in one model batch; `holds(k)` and `stable(k)` then read the answers. `stable` must stay true for
+    `chain` sizes after the one found (default: holds; the paper's chain length, §4)."""
 
     evaluate: Callable[[list[int]], None]
     holds: Callable[[int], bool]
@@ -27,7 +28,8 @@ class Condition:
 
 
 def geometric_grid(limit: int, ratio: float) -> list[int]:
-    """Sizes 1, ~ratio, ~ratio^2, ..., limit."""
+    """Sorted distinct int sizes 1, ~ratio, ~ratio^2, ..., limit (np.geomspace, rounded): the first batch
+    of a search (docs/design.md, "Causal discovery" step 3). `ratio` must be > 1 (settings check it)."""
     count = int(np.ceil(np.log(max(limit, 2)) / np.log(ratio))) + 1
     return sorted({int(k) for k in np.round(np.geomspace(1, limit, count))} | {limit})
 
@@ -42,12 +44,14 @@ def _interior(lo: int, hi: int, points: int) -> list[int]:
 def first_size(
     condition: Condition, start: int, limit: int, ratio: float, points: int, exact_below: int = 0
 ) -> int | None:
-    """The first k in [start, limit] found with holds(k), and stable() on k+1..k+chain (capped at limit).
+    """The first k in [start, limit] found with holds(k), and stable() on k+1..k+chain (capped at limit);
+    None if there is none (docs/design.md, "Causal discovery" step 3: grid, batched refinement, chain).
 
     This is the smallest such k when holds() is monotone. Otherwise it is the first transition the
     bracketing finds, unless the bracket spans at most `exact_below` sizes: then all of them are probed
     in one batch and the smallest that holds is taken. An island where holds() is briefly true below a
-    failing grid size is never seen.
+    failing grid size is never seen. `ratio` is the grid ratio, `points` the sizes per refinement
+    round. Whatever `condition.evaluate` raises (QueryBudgetExceeded, TargetError) propagates.
     """
     if start > limit:
         return None

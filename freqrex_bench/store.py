@@ -34,38 +34,47 @@ def record_key(record: dict[str, Any]) -> Key:
 
 @dataclass(frozen=True)
 class RunFolder:
-    """The files of one run, all inside `root`."""
+    """The files of one run, all inside `root`: results.jsonl, run.json, summary.json, report.html and the
+    sub-folders in FOLDERS."""
 
     root: Path
 
     @property
     def results(self) -> Path:
+        """The results log, `root/results.jsonl`."""
         return self.root / RESULTS
 
     @property
     def info(self) -> Path:
+        """The run's provenance, `root/run.json`."""
         return self.root / RUN_INFO
 
     @property
     def summary(self) -> Path:
+        """The run's numbers, `root/summary.json`."""
         return self.root / SUMMARY
 
     @property
     def report(self) -> Path:
+        """The HTML report, `root/report.html`."""
         return self.root / REPORT
 
     def file(self, folder: str, target: str, name: str, suffix: str) -> Path:
-        """A file for one target's clip in one of FOLDERS, e.g. explanations/<target>/<clip>.npz."""
+        """A file for one target's clip in one of FOLDERS, e.g. explanations/<target>/<clip>.npz, with
+        safe_stem names, its folder made and any link at it removed. ValueError for another folder."""
         if folder not in FOLDERS:
             raise ValueError(f"unknown run sub-folder {folder!r}")
         return fresh_path(self.root / folder / safe_stem(target) / f"{safe_stem(name)}{suffix}")
 
     def relative(self, path: Path) -> str:
+        """`path` (inside `root`) relative to `root`, in posix form, as records store it."""
         return path.relative_to(self.root).as_posix()
 
     def start(self, info: dict[str, Any], fresh: bool) -> list[dict[str, Any]]:
-        """Create the folder, or check that the results already in it were made by the same suite;
-        returns those results (see `load`)."""
+        """Create the folder (cleared first when `fresh`), or check that the results already in it were
+        made by the same suite (equal `info["fingerprint"]`), then write run.json; returns those results
+        (see `load`). Raises InvalidInputError when the folder cannot be made or used, or holds results
+        of a different suite (naming the changed keys), or a bad results line."""
         if fresh:
             self.clear()
         try:
@@ -90,7 +99,8 @@ class RunFolder:
 
     def clear(self) -> None:
         """Remove what a run writes (only those files and folders), and only from a folder that holds a
-        run (its run.json), so --fresh can never wipe a folder that merely has a `signals/` in it."""
+        run (its run.json), so --fresh can never wipe a folder that merely has a `signals/` in it. Raises
+        InvalidInputError for a folder without run.json that holds such files."""
         if not self.root.exists():
             return
         if not self.info.is_file():
@@ -111,8 +121,9 @@ class RunFolder:
                 shutil.rmtree(path)
 
     def load(self) -> list[dict[str, Any]]:
-        """Every results line. A torn last line (a kill mid-write: no newline yet) is cut off the file;
-        a bad complete line is an error, never silently dropped with the good lines after it."""
+        """Every results line, as dicts. A torn last line (a kill mid-write: no newline yet) is cut off the
+        file; a bad complete line raises InvalidInputError naming it, never silently dropped with the
+        good lines after it."""
         if not self.results.is_file():
             return []
         raw = self.results.read_bytes()
@@ -142,6 +153,7 @@ class RunFolder:
             os.fsync(handle.fileno())
 
     def write_text(self, path: Path, text: str) -> None:
+        """Write UTF-8 `text` to `path` atomically (a temporary file, then a rename)."""
         _write_atomic(path, text)
 
 

@@ -36,7 +36,8 @@ from .validation import validated, whole_number
 
 
 class Parameters(BaseModel):
-    """Base of every strategy's parameters: unknown keys and non-finite numbers are errors."""
+    """Base of every strategy's parameters: unknown keys and non-finite numbers are errors (pydantic's
+    ValidationError when built directly, InvalidInputError naming the key through a strategy or suite)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
@@ -83,7 +84,8 @@ class Strategy(ABC):
 
     @abstractmethod
     def run(self, ctx: Any) -> Any:
-        """Run on one clip (`Context`) or, for scope "target", on one target's clips; returns a `Record`."""
+        """Run on one clip (`Context`) or, for scope "target", on one target's clips (TargetContext);
+        returns a `Record`. Raises TargetError when the model fails."""
 
     @abstractmethod
     def query_estimate(self) -> int:
@@ -125,11 +127,12 @@ class Context:
     """One clip under one target: what every clip-scope strategy sees.
 
     `spectrum` is the clip's rfft at the target's rate; `label` and `score` the target's decision on it
-    (top-1 index, probability). `silence_label` is the decision on silence and `pcm16_label` the decision
-    on the clip's own 16-bit wav copy, judged before any attack: when storage alone changes the decision,
-    no attack may take credit for a flip that survives (or is judged as) a 16-bit wav. `results` holds
-    earlier strategies' records by strategy key; `warnings` are caveats about the clip that every record
-    repeats.
+    (top-1 index, probability). `silence_label` is the decision on silence (`silence_score`: the clip's
+    class's probability there), and `pcm16_label` the decision on the clip's own 16-bit wav copy, judged
+    before any attack: when storage alone changes the decision, no attack may take credit for a flip that
+    survives (or is judged as) a 16-bit wav. `seed` (>= 0, the run's seed: the same for every clip) seeds
+    the strategies' random draws. `results` holds earlier strategies' records by strategy key; `warnings`
+    are caveats about the clip that every record repeats.
     """
 
     spectrum: Spectrum
@@ -152,7 +155,8 @@ class Context:
         `warnings` are the clip's own (e.g. from data.prepare_clip); a 16-bit copy that changes the
         decision adds one. Silence matters: removal is the neutral value, so if silence alone gets the
         clip's class, no set of frequencies can be necessary for it. Raises InvalidInputError for a
-        negative seed or a clip the target cannot take, TargetError when the model fails.
+        negative seed or a clip the target cannot take, TargetError when the model fails,
+        QueryBudgetExceeded when the oracle's budget cannot cover these (up to 3) queries.
         """
         seed = whole_number(seed, "seed", minimum=0)
         spectrum = Spectrum.from_signal(signal, oracle.target.sample_rate)
@@ -179,7 +183,8 @@ class Context:
         return self.oracle.target.labels
 
     def result_of(self, strategy: Strategy) -> Any:
-        """The strategy's result for this clip, computed once and then reused by later strategies."""
+        """The strategy's result (its Record) for this clip, computed once per `strategy.key` and then
+        reused by later strategies; raises whatever the strategy's run raises."""
         if strategy.key not in self.results:
             self.results[strategy.key] = strategy.run(self)
         return self.results[strategy.key]

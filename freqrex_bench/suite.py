@@ -38,6 +38,11 @@ class _FramedSpec(_Strict):
 
 
 class HFSpec(_FramedSpec):
+    """A `kind: hf` target (HFTarget): a local transformers audio-classification folder, `path`, relative to
+    the suite; labels and sample rate come from the model, `output` overrides its activation. Every
+    target also takes `name`, `frame_length` and `hop` (samples), `aggregate`, `batch_size` and `budget`
+    (model queries per clip). Bad values are InvalidInputError naming the key when the suite is read."""
+
     kind: Literal["hf"]
     path: str = Field(description="a local transformers audio-classification model folder")
     output: Output | None = Field(None, description="override the activation chosen from the config")
@@ -52,6 +57,10 @@ class _LabelledSpec(_FramedSpec):
 
 
 class TorchScriptSpec(_LabelledSpec):
+    """A `kind: torchscript` target (TorchScriptTarget): a torch.jit file `path` with its `labels` and
+    `sample_rate` (Hz), `extra_args` passed after the batch, and `stateful`/`reset` for streaming models;
+    plus the keys every target takes (HFSpec). Bad values are InvalidInputError when the suite is read."""
+
     kind: Literal["torchscript"]
     path: str = Field(description="a torch.jit model file, or pkg:<package>/<file> inside an installed package")
     extra_args: list[int | float | str] = Field(default_factory=list, description="passed after the batch")
@@ -60,6 +69,10 @@ class TorchScriptSpec(_LabelledSpec):
 
 
 class ONNXSpec(_LabelledSpec):
+    """A `kind: onnx` target (ONNXTarget): an ONNX file `path` with its `labels` and `sample_rate` (Hz), and
+    the `input_name` and `output_name` to use (default: the first); plus the keys every target takes
+    (HFSpec). Bad values are InvalidInputError when the suite is read."""
+
     kind: Literal["onnx"]
     path: str = Field(description="an ONNX model file, or pkg:<package>/<file> inside an installed package")
     input_name: str | None = None
@@ -67,6 +80,10 @@ class ONNXSpec(_LabelledSpec):
 
 
 class CallableSpec(_LabelledSpec):
+    """A `kind: callable` target (CallableTarget): a Python function named 'package.module:function' with
+    its `labels` and `sample_rate` (Hz); plus the keys every target takes (HFSpec). Bad values are
+    InvalidInputError when the suite is read."""
+
     kind: Literal["callable"]
     function: str = Field(pattern=r"^[\w.]+:[\w.]+$", description="'package.module:function'")
 
@@ -75,6 +92,11 @@ TargetSpec = Annotated[HFSpec | TorchScriptSpec | ONNXSpec | CallableSpec, Field
 
 
 class DataSpec(_Strict):
+    """The suite's `data:` section (data.find_clips): the clips (`paths`: files, globs or folders, relative
+    to the suite), their ground truth (`labels`, `labels_csv`, `label_map`), the `duration` in seconds
+    every clip is cropped or zero-padded to, and which clips (`max_clips`, `sample`). Bad values are
+    InvalidInputError naming the key when the suite is read."""
+
     paths: list[str] = Field(min_length=1, description="audio files, globs or folders (wav, flac, ogg, mp3)")
     labels: Literal["none", "parent", "prefix"] = Field(
         "none", description="ground truth: none, the parent folder's name, or the file name up to its first '_'"
@@ -89,7 +111,8 @@ class DataSpec(_Strict):
 
 class StrategySpec(_Strict):
     """One strategy: a registered name with its parameters (YAML: `- name` or `- name: {...}`), validated
-    against the strategy's own Parameters model (freqrex_bench.attacks.registry)."""
+    against the strategy's own Parameters model (the registry in freqrex_bench.strategy); an unknown name
+    or a bad parameter is InvalidInputError naming the key when the suite is read."""
 
     name: str
     parameters: dict[str, Any] = Field(default_factory=dict)
@@ -114,7 +137,7 @@ class StrategySpec(_Strict):
 
     @property
     def settings(self) -> Parameters:
-        """The validated parameters."""
+        """The parameters validated as the strategy's Parameters model (checked when the spec was made)."""
         return check_parameters(self.name, self.parameters)
 
 
@@ -134,7 +157,8 @@ METRICS = ("success_rate", "success_rate_1", "success_rate_5", "median_snr_db", 
 
 
 class CheckSpec(_Strict):
-    """A threshold on a metric of one strategy (for one target, or every target)."""
+    """A threshold on a metric of one strategy (for one target, or every target): `min`, `max` or both
+    (a check with neither is InvalidInputError when the suite is read)."""
 
     strategy: str
     metric: Literal[METRICS]  # type: ignore[valid-type]
@@ -150,12 +174,22 @@ class CheckSpec(_Strict):
 
 
 class ReportSpec(_Strict):
+    """The suite's `report:` section: the page `title` (default "freqrex-bench: <suite name>"), whether to
+    embed `audio`, and how many `examples` clips per target are shown in detail (0-50; InvalidInputError
+    otherwise when the suite is read)."""
+
     title: str | None = None
     audio: bool = Field(True, description="embed listenable audio for the examples")
     examples: int = Field(3, ge=0, le=50, description="clips per target shown in detail with audio and figures")
 
 
 class Suite(_Strict):
+    """A validated suite (docs/suite.md): `targets`, `data`, the shared `discovery` (CausalSettings) and
+    `attacks` (AttackSettings) settings, the `strategies` to run, `seed`, `output` folder, `report` options
+    and `checks`. Frozen; build it with load_suite or parse_suite, which raise InvalidInputError naming
+    the key path (and line) of every bad value, a repeated target or strategy name, or a check on a
+    strategy, metric or target the suite does not have."""
+
     name: str = Field("suite", pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$", max_length=80)
     seed: int = Field(0, ge=0, description="one seed reproduces the run exactly")
     output: str | None = Field(None, description="run folder (default runs/<name> beside the suite)")
@@ -176,9 +210,11 @@ class Suite(_Strict):
 
     @property
     def output_folder(self) -> Path:
+        """The run folder: `output`, else runs/<name>, relative to `base`."""
         return self.base / (self.output if self.output is not None else Path("runs") / self.name)
 
     def runs(self, strategy: str) -> bool:
+        """Whether the suite lists the strategy named `strategy`."""
         return any(spec.name == strategy for spec in self.strategies)
 
     @model_validator(mode="after")
@@ -206,8 +242,9 @@ class Suite(_Strict):
 
 
 def parse_suite(data: Any, base: str | Path = ".", where: str = "suite", source: SuiteSource | None = None) -> Suite:
-    """Validate suite keys already read (a dict, e.g. from YAML); relative paths start at `base`.
-    `source` (from suite_file.read_yaml) lets errors name each key's line."""
+    """Validate suite keys already read (a dict, e.g. from YAML) into a Suite; relative paths start at
+    `base`. `source` (from suite_file.read_yaml) lets errors name each key's line. Raises
+    InvalidInputError, prefixed by `where`, for data that is not a mapping or any bad key or value."""
     if not isinstance(data, dict):
         raise InvalidInputError(f"{where} must hold a mapping of suite keys, got {type(data).__name__}")
     suite = validated(Suite, data, where, source)

@@ -18,7 +18,9 @@ ModelT = TypeVar("ModelT", bound=pydantic.BaseModel)
 
 
 def whole_number(value: object, what: str, minimum: int = 1, maximum: int | None = None) -> int:
-    """An integer in [minimum, maximum]; numpy integers and integral floats (16000.0) are accepted."""
+    """`value` as an int in [minimum, maximum] (no upper bound when None); numpy integers and integral
+    floats (16000.0) are accepted. Raises InvalidInputError, naming `what`, for bools, non-numbers,
+    non-finite or fractional numbers and values out of range."""
     expected = f">= {minimum}" if maximum is None else f"in [{minimum}, {maximum}]"
     if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(float(value)):
         raise InvalidInputError(f"{what} must be a whole number {expected}, got {value!r}")
@@ -29,7 +31,8 @@ def whole_number(value: object, what: str, minimum: int = 1, maximum: int | None
 
 
 def sample_rate(value: object, what: str = "sample_rate") -> int:
-    """A sample rate: a whole number of Hz in [1, MAX_SAMPLE_RATE]."""
+    """A sample rate as an int: a whole number of Hz in [1, MAX_SAMPLE_RATE]. Raises InvalidInputError,
+    naming `what`, for anything else."""
     number = float(value) if isinstance(value, numbers.Real) and not isinstance(value, bool) else math.nan
     if not math.isfinite(number) or number != int(number) or number <= 0:
         raise InvalidInputError(f"{what} must be a positive integer in Hz, got {value!r}")
@@ -39,7 +42,9 @@ def sample_rate(value: object, what: str = "sample_rate") -> int:
 
 
 def label_names(labels: object) -> list[str]:
-    """A list of at least two distinct class names (a one-label model can never change its decision)."""
+    """`labels` as a list of at least two distinct class names (str), since a one-label model can never
+    change its decision. Raises InvalidInputError for a string or non-sequence, fewer than two names, or
+    repeated names."""
     if isinstance(labels, (str, bytes)) or not isinstance(labels, Sequence):
         raise InvalidInputError(f"labels must be a list of class names, got {labels!r}")
     names = [str(label) for label in labels]
@@ -52,8 +57,9 @@ def label_names(labels: object) -> list[str]:
 
 
 def validated(model: type[ModelT], data: Mapping[str, Any], where: str, lines: SuiteSource | None = None) -> ModelT:
-    """Build a pydantic model, turning its errors into one InvalidInputError line naming each bad key,
-    the value found and what was expected; with `lines` (the data as read from a file), each key's line."""
+    """`model` validated from `data`, its pydantic errors turned into one InvalidInputError line (prefixed
+    "invalid `where`") naming each bad key path, the value found and what was expected; with `lines`
+    (the data as read from a suite file), each key's line too."""
     try:
         return model.model_validate(dict(data))
     except pydantic.ValidationError as exc:
@@ -65,7 +71,8 @@ def validated(model: type[ModelT], data: Mapping[str, Any], where: str, lines: S
             at = f"line {line}: " if line is not None else ""
             if err["type"] == "extra_forbidden":
                 known = known_keys(model, err["loc"][:-1])
-                problems.append(f"{at}{key}: unknown key" + (f" (expected one of: {', '.join(known)})" if known else ""))
+                problems.append(f"{at}{key}: unknown key"
+                                + (f" (expected one of: {', '.join(known)})" if known else ""))
             elif err["type"] == "missing":
                 problems.append(f"{at}{key}: required key is missing")
             else:

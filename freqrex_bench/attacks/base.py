@@ -21,16 +21,17 @@ from .settings import AttackSettings
 
 
 class AttackStrategy(Strategy):
-    """Base of the attacks and baselines: `unit` says what `changed` counts; subclasses implement
-    `search` (and `prepare` when they build on another strategy's result)."""
+    """Base of the attacks and baselines: `unit` says what `changed` counts; `settings` are the shared
+    AttackSettings. Subclasses implement `search` (and `prepare` when they build on another strategy's
+    result, `inapplicable` when some targets cannot be attacked)."""
 
     Record = AttackResult
     unit: ClassVar[str]
     settings: AttackSettings
 
     def prepare(self, ctx: Context) -> tuple[int, dict[str, Any], Any]:
-        """What the search needs before it starts: (queries spent by the strategies it builds on, the
-        record's first details, anything passed on to `search`)."""
+        """What the search needs before it starts: (model queries spent by the strategies it builds on,
+        the record's first details, anything passed on to `search`). The default needs nothing."""
         return 0, {}, None
 
     def inapplicable(self, ctx: Context) -> str | None:
@@ -39,11 +40,13 @@ class AttackStrategy(Strategy):
 
     @abstractmethod
     def search(self, run: AttackRun, prepared: Any) -> AttackResult:
-        """Look for an adversarial signal under `run.goal`; return `run.conclude(...)` or `run.failed(...)`."""
+        """Look for an adversarial signal under `run.goal`; return `run.conclude(...)` or `run.failed(...)`.
+        May raise QueryBudgetExceeded: `run` turns it into a Status.BUDGET record."""
 
     def run(self, ctx: Context) -> AttackResult:
-        """Attack the clip of `ctx` (paper Algorithms 2 and 3, and the baselines). Raises InvalidInputError for
-        a target_class the model does not have; a budget that runs out gives a Status.BUDGET record."""
+        """Attack the clip of `ctx` (paper Algorithms 2 and 3, and the baselines): an AttackResult. Raises
+        InvalidInputError for a target_class the model does not have, TargetError when the model fails; a
+        budget that runs out gives a Status.BUDGET record."""
         if (why := self.inapplicable(ctx)) is not None:
             return AttackRun(ctx, self.name, self.unit, self.settings, details={"applicable": False}).failed(
                 Status.NOT_APPLICABLE, why)

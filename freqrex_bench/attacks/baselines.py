@@ -25,19 +25,23 @@ class _WholeSpectrumBaseline(RankedFrequencyAttack):
 
 @register
 class RandomFrequencies(_WholeSpectrumBaseline):
-    """Algorithm 2 on a seeded random ranking of all bins (seeded by the clip's seed)."""
+    """Algorithm 2 on a seeded random ranking of all bins (a baseline, docs/design.md "Attacks"), drawn
+    from `ctx.seed`: the run's seed, the same for every clip."""
 
     name = "random-frequencies"
 
     def rank(self, ctx: Context, prepared: Any) -> np.ndarray:
+        """int64 [M]: a permutation of every bin from numpy's default_rng([ctx.seed, 1]); `prepared` unused."""
         return np.random.default_rng([ctx.seed, 1]).permutation(ctx.spectrum.n_bins)
 
 
 @register
 class LargestMagnitude(_WholeSpectrumBaseline):
-    """Algorithm 2 on the bins ranked loudest first (largest |X[k]|; ties by bin index)."""
+    """Algorithm 2 on the bins ranked loudest first (largest |X[k]|; ties by bin index): a baseline,
+    docs/design.md "Attacks"."""
 
     name = "largest-magnitude"
 
     def rank(self, ctx: Context, prepared: Any) -> np.ndarray:
+        """int64 [M]: every bin by decreasing magnitude |X[k]|, ties by bin index; `prepared` unused."""
         return np.argsort(-ctx.spectrum.magnitude, kind="stable")

@@ -47,10 +47,14 @@ def _mutated(spectrum: Spectrum, bins: np.ndarray, mutation: Mutation) -> np.nda
 
 
 def frequency_attack(run: AttackRun, ranked: np.ndarray) -> AttackResult:
-    """Algorithm 2 on the bins in `ranked` (int [N], most promising first), under `run.settings`.
+    """Algorithm 2 (paper §5) on the bins in `ranked` (int [N], most promising first), under
+    `run.settings`: the smallest n <= max_frequencies with the strongest allowed mutation (l. 5-12, n
+    probed in batches by run.smallest), then the weakest mutation that still works at that n (l. 13-19).
 
-    Raises QueryBudgetExceeded while searching n (AttackStrategy turns it into a BUDGET record); a budget
-    that runs out while minimising the mutation keeps the strongest one, with a note.
+    Returns run.conclude(...) or run.failed(...) (Status.NOTHING_TO_ALTER, NO_FLIP). Raises
+    QueryBudgetExceeded while searching n (AttackStrategy turns it into a BUDGET record); a budget that
+    runs out while minimising the mutation keeps the strongest one, with a note. TargetError when the
+    model fails.
     """
     ctx, settings = run.ctx, run.settings
     run.details["candidates"] = int(ranked.size)
@@ -79,7 +83,8 @@ def frequency_attack(run: AttackRun, ranked: np.ndarray) -> AttackResult:
 
 
 class RankedFrequencyAttack(AttackStrategy):
-    """Algorithm 2 on a ranking of bins: subclasses say which bins, most promising first (`rank`)."""
+    """Algorithm 2 (paper §5) on a ranking of bins: subclasses say which bins, most promising first (`rank`);
+    `changed` counts frequencies (rfft bins)."""
 
     unit = "frequencies"
 
@@ -88,17 +93,19 @@ class RankedFrequencyAttack(AttackStrategy):
         """The bins the attack may alter (int [N]), most promising first."""
 
     def search(self, run: AttackRun, prepared: Any) -> AttackResult:
+        """frequency_attack on `rank(run.ctx, prepared)`; raises QueryBudgetExceeded as it does."""
         return frequency_attack(run, self.rank(run.ctx, prepared))
 
     def query_estimate(self) -> int:
-        """About a dozen grid sizes, a few refinement rounds, the ladder, and the final check."""
+        """About 40 model queries per clip: a dozen grid sizes, a few refinement rounds, the ladder, and the
+        final check."""
         return 40
 
 
 def candidate_bins(causal: CausalResult, candidates: Candidates) -> np.ndarray:
-    """The bins Algorithm 2 may alter (int [N]), most responsible first: the sufficient set (the paper),
-    the necessary set (which contains it, and whose removal flips the class by definition), or the whole
-    responsibility ranking (ties by magnitude)."""
+    """The bins Algorithm 2 may alter (int64 [N]), most responsible first (paper Alg. 2 l. 1): the sufficient
+    set (the paper), the necessary set (which contains it, and whose removal flips the class by
+    definition), or the whole responsibility ranking (ties by magnitude); empty if the set was not found."""
     if candidates == "ranking":
         return causal.ranking
     subset = causal.subsets.get(candidates)
@@ -106,7 +113,8 @@ def candidate_bins(causal: CausalResult, candidates: Candidates) -> np.ndarray:
 
 
 class FourierParameters(Parameters):
-    """Parameters of the Fourier attack (Algorithm 2)."""
+    """Parameters of the Fourier attack (Algorithm 2): `candidates`, which causal bins it may alter. Bad
+    values raise InvalidInputError through the strategy or the suite."""
 
     candidates: Candidates = Field(
         "sufficient", description="bins the attack may alter, most responsible first: the sufficient set (the "
@@ -139,8 +147,12 @@ class FourierAttack(RankedFrequencyAttack):
         return self.parameters.candidates
 
     def prepare(self, ctx: Context) -> tuple[int, dict[str, Any], CausalResult]:
+        """Causal discovery's result on the clip (paper Alg. 1, run once through `ctx`), which gives
+        Algorithm 2 its F and R: (its model queries, {"candidate_set"}, the CausalResult). Raises
+        TargetError when the model fails."""
         causal = ctx.result_of(self.discovery)
         return causal.queries, {"candidate_set": self.candidates}, causal
 
     def rank(self, ctx: Context, prepared: CausalResult) -> np.ndarray:
+        """int64 [N]: the `candidates` bins of the causal result, most responsible first (candidate_bins)."""
         return candidate_bins(prepared, self.candidates)

@@ -19,9 +19,12 @@ from .settings import AttackSettings
 
 
 class Criterion(Protocol):
-    """Which decisions count as reached: int labels [K] -> bool [K]. Criteria compose with `&` and `|`."""
+    """Which decisions count as reached: int labels [K] -> bool [K]. Criteria compose with `&` and `|`
+    (as foolbox's criteria do)."""
 
-    def __call__(self, labels: np.ndarray) -> np.ndarray: ...
+    def __call__(self, labels: np.ndarray) -> np.ndarray:
+        """bool [K]: whether each of the int top-1 `labels` [K] counts as reached."""
+        ...
 
 
 class _Composable:
@@ -34,21 +37,23 @@ class _Composable:
 
 @dataclass(frozen=True)
 class Misclassification(_Composable):
-    """The decision is no longer `original` (an untargeted attack)."""
+    """The decision is no longer `original`, a label index (an untargeted attack; foolbox's Misclassification)."""
 
     original: int
 
     def __call__(self, labels: np.ndarray) -> np.ndarray:
+        """bool [K]: `labels` (int [K]) != original."""
         return np.asarray(labels) != self.original
 
 
 @dataclass(frozen=True)
 class TargetedMisclassification(_Composable):
-    """The decision is `target_class` (a targeted attack)."""
+    """The decision is `target_class`, a label index (a targeted attack; foolbox's TargetedMisclassification)."""
 
     target_class: int
 
     def __call__(self, labels: np.ndarray) -> np.ndarray:
+        """bool [K]: `labels` (int [K]) == target_class."""
         return np.asarray(labels) == self.target_class
 
 
@@ -60,6 +65,7 @@ class Both(_Composable):
     second: Criterion
 
     def __call__(self, labels: np.ndarray) -> np.ndarray:
+        """bool [K]: first(labels) and second(labels), for int `labels` [K]."""
         return self.first(labels) & self.second(labels)
 
 
@@ -71,6 +77,7 @@ class Either(_Composable):
     second: Criterion
 
     def __call__(self, labels: np.ndarray) -> np.ndarray:
+        """bool [K]: first(labels) or second(labels), for int `labels` [K]."""
         return self.first(labels) | self.second(labels)
 
 
@@ -82,18 +89,20 @@ class MinSNR:
     db: float | None
 
     def allows(self, original: np.ndarray, signals: np.ndarray) -> np.ndarray:
-        """bool [K]: which of the [K, T] `signals` keep the SNR floor against the [T] `original`."""
+        """bool [K]: which of the float [K, T] `signals` keep the SNR floor against the float [T] `original`
+        (metrics.snr_db, dB)."""
         if self.db is None:
             return np.ones(len(signals), dtype=bool)
         return np.array([snr_db(original, signal) >= self.db for signal in signals])
 
     def allows_snr(self, snr: np.ndarray) -> np.ndarray:
-        """bool, same shape as `snr` (dB): which SNRs keep the floor."""
+        """bool, same shape as the float `snr` array (dB): which SNRs keep the floor (all when `db` is None)."""
         return np.ones_like(snr, dtype=bool) if self.db is None else snr >= self.db
 
 
 def target_index(target_class: str | int | None, labels: list[str]) -> int | None:
-    """A targeted attack's class as a label index; InvalidInputError for an unknown name or index."""
+    """A targeted attack's class (a name in `labels` or an index) as a label index, None for an untargeted
+    attack. Raises InvalidInputError for an unknown name or an index outside 0..len(labels) - 1."""
     if isinstance(target_class, str):
         if target_class not in labels:
             raise InvalidInputError(f"attack target_class {target_class!r} is not one of the model's labels {labels}")
@@ -106,7 +115,11 @@ def target_index(target_class: str | int | None, labels: list[str]) -> int | Non
 @dataclass(frozen=True)
 class Goal:
     """When an attempt counts: `criterion` holds for the decision and `constraint` for the change, both
-    judged on what the model would read: the 16-bit wav of the signal when `pcm16` is set."""
+    judged on what the model would read: the 16-bit wav of the signal when `pcm16` is set.
+
+    `original` is the clip's label index, `target_class` the targeted index (None: untargeted) and
+    `sample_rate` the clip's rate in Hz (for the 16-bit round trip).
+    """
 
     criterion: Criterion
     constraint: MinSNR
@@ -117,8 +130,8 @@ class Goal:
 
     @classmethod
     def of(cls, ctx: Context, settings: AttackSettings) -> Goal:
-        """The goal of an attack with `settings` on the clip of `ctx` (InvalidInputError for a bad
-        target_class)."""
+        """The goal of an attack with `settings` on the clip of `ctx`. Raises InvalidInputError for a
+        target_class the model does not have."""
         target = target_index(settings.target_class, ctx.labels)
         criterion: Criterion = Misclassification(ctx.label) if target is None else TargetedMisclassification(target)
         return cls(criterion, MinSNR(settings.min_snr_db), settings.pcm16_robust, ctx.spectrum.sample_rate, ctx.label,
@@ -130,16 +143,18 @@ class Goal:
         return self.target_class is not None and self.target_class == self.original
 
     def reached(self, labels: np.ndarray) -> np.ndarray:
-        """bool [K] for int labels [K]."""
+        """bool [K]: whether each of the int top-1 `labels` [K] meets the criterion (no SNR check)."""
         return self.criterion(np.asarray(labels))
 
     def shown(self, signals: np.ndarray) -> np.ndarray:
-        """What the model is shown for candidate signals ([K, T]): their 16-bit wavs when `pcm16`."""
+        """float32 [K, T]: what the model is shown for float [K, T] candidate signals, their 16-bit wavs
+        read back (metrics.pcm16) when `pcm16`, else the signals themselves."""
         return pcm16(signals, self.sample_rate) if self.pcm16 else np.asarray(signals, dtype=np.float32)
 
     def attempt(self, ctx: Context, signals: np.ndarray) -> np.ndarray:
-        """Which of the [K, T] candidates succeed (bool [K]): those the constraint allows are classified in
-        one oracle batch; the SNR is measured on what the model saw. Raises QueryBudgetExceeded."""
+        """Which of the float [K, T] candidates succeed (bool [K]): those the constraint allows are
+        classified in one oracle batch; the SNR (dB) is measured on what the model saw. Raises
+        QueryBudgetExceeded when the batch would pass the budget, TargetError when the model fails."""
         shown = self.shown(signals)
         allowed = self.constraint.allows(ctx.spectrum.signal, shown)
         reached = np.zeros(len(shown), dtype=bool)

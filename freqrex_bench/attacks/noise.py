@@ -23,9 +23,9 @@ DEFAULT_SNR_DB = 30.0
 
 def reference_snr(ctx: Context, fourier: FourierAttack, settings: AttackSettings,
                   fixed: float | None) -> tuple[float, int]:
-    """The SNR (dB) a baseline works at, and the queries spent finding it: `fixed`, else what the causal
-    Fourier attack needed on this clip, else the minimum SNR, else DEFAULT_SNR_DB; never below the
-    minimum SNR."""
+    """The SNR (dB) a baseline works at, and the model queries spent finding it: `fixed` (dB), else what
+    the causal Fourier attack needed on this clip (run once through `ctx`), else the minimum SNR, else
+    DEFAULT_SNR_DB; never below the minimum SNR. Raises TargetError when the model fails."""
     snr, prior = fixed, 0
     if snr is None:
         result = ctx.result_of(fourier)
@@ -35,7 +35,8 @@ def reference_snr(ctx: Context, fourier: FourierAttack, settings: AttackSettings
 
 
 class NoiseParameters(Parameters):
-    """Parameters of the white-noise baseline."""
+    """Parameters of the white-noise baseline: `trials`, the number of noise draws, and `snr_db`, their SNR
+    in dB (default: reference_snr). Bad values raise InvalidInputError through the strategy or the suite."""
 
     trials: int = Field(10, ge=1, le=MAX_TRIALS, description="seeded noise draws, classified in one batch")
     snr_db: float | None = Field(
@@ -44,8 +45,9 @@ class NoiseParameters(Parameters):
 
 @register
 class WhiteNoise(AttackStrategy):
-    """`trials` seeded white-noise draws at the reference SNR, classified in one batch; `changed` is how
-    many draws it took to find one that works.
+    """`trials` seeded white-noise draws at the reference SNR, classified in one batch (a baseline,
+    docs/design.md "Attacks": white noise at the causal attack's SNR); `changed` is how many draws it
+    took to find one that works.
 
     Parameters (NoiseParameters): `trials`, `snr_db`. Raises InvalidInputError for an unknown parameter or value.
     """
@@ -63,14 +65,19 @@ class WhiteNoise(AttackStrategy):
         self._configure(settings, parameters)
 
     def query_estimate(self) -> int:
-        """The draws in one batch and the 16-bit check of a success."""
+        """Model queries per clip: the `trials` draws in one batch and the 16-bit check of a success."""
         return self.parameters.trials + 1
 
     def prepare(self, ctx: Context) -> tuple[int, dict[str, Any], float]:
+        """(model queries of the Fourier attack read for the reference SNR, {reference_snr_db, trials}, the
+        SNR in dB). Raises TargetError when the model fails."""
         snr, prior = reference_snr(ctx, self.fourier, self.settings, self.parameters.snr_db)
         return prior, {"reference_snr_db": snr, "trials": self.parameters.trials}, snr
 
     def search(self, run: AttackRun, snr: float) -> AttackResult:
+        """Gaussian noise draws from default_rng([ctx.seed, 2]), float [trials, T], each scaled to exactly
+        `snr` dB against the clip, judged in one batch by the goal; the first that works is the result.
+        Raises QueryBudgetExceeded when the batch would pass the budget."""
         ctx, trials = run.ctx, self.parameters.trials
         x = ctx.spectrum.signal
         noise = np.random.default_rng([ctx.seed, 2]).standard_normal((trials, x.size))

@@ -22,8 +22,8 @@ from .settings import AttackSettings
 
 @dataclass(frozen=True)
 class Adversarial:
-    """What an attack found: the float32 [T] signal, how much was changed (in the attack's unit), with
-    which mutation, and which rfft bins."""
+    """What an attack found: the float32 [T] signal, how much was changed (`changed`, in the attack's
+    unit), with which mutation (None for noise and gradient), and which rfft bins (int [n], or None)."""
 
     signal: np.ndarray
     changed: int | None
@@ -35,9 +35,10 @@ class Adversarial:
 class AttackRun:
     """One strategy's run on one clip: its goal, where its query count starts, and its notes (`details`).
 
-    `prior_queries` are those of the strategies it builds on. On creation it judges the unaltered clip's
-    16-bit copy like any attempt: if that alone reaches the goal, no attack may take credit for a 16-bit
-    flip (`pcm16_alone`).
+    `prior_queries` are the model queries of the strategies it builds on; `unit` is what `changed`
+    counts. On creation it judges the unaltered clip's 16-bit copy like any attempt: if that alone
+    reaches the goal, no attack may take credit for a 16-bit flip (`pcm16_alone`). Raises
+    InvalidInputError on creation for a target_class the model does not have.
     """
 
     ctx: Context
@@ -75,11 +76,13 @@ class AttackRun:
         return None
 
     def smallest(self, limit: int, signal_of: Callable[[int], np.ndarray | None]) -> tuple[int, np.ndarray] | None:
-        """The smallest size n in [1, limit] whose candidate `signal_of(n)` ([T], or None when no candidate
-        of that size is allowed) reaches the goal, and that signal; None if no size does.
+        """The smallest size n in [1, limit] whose candidate `signal_of(n)` (float [T], or None when no
+        candidate of that size is allowed) reaches the goal, and that signal; None if no size does (paper
+        Alg. 2 l. 5-12 and Alg. 3 l. 4-9, with n frequencies or frames).
 
         Sizes are probed in oracle batches by `search.first_size` (geometric grid, batched refinement,
-        every size at once below `exact_below`), never one query per size. Raises QueryBudgetExceeded.
+        every size at once below `exact_below`), never one query per size. Raises QueryBudgetExceeded
+        when a batch would pass the budget, TargetError when the model fails.
         """
         reached: dict[int, bool] = {}
         signals: dict[int, np.ndarray] = {}
@@ -103,7 +106,9 @@ class AttackRun:
 
     def conclude(self, found: Adversarial) -> AttackResult:
         """The record of a found signal: the model's answer on exactly it (16-bit quantised when the goal
-        demands it), the change's metrics, and whether the flip survives a 16-bit wav."""
+        demands it), the change's metrics (SNR in dB, L2, Linf), and whether the flip survives a 16-bit
+        wav; one or two model queries. A signal that no longer reaches the goal gives Status.UNCONFIRMED, a
+        budget that runs out first Status.BUDGET. Raises TargetError when the model fails."""
         signal = self.goal.shown(found.signal[None])[0]
         try:
             labels, scores = self.ctx.oracle.classify(signal[None])

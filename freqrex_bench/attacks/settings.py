@@ -1,5 +1,5 @@
-"""AttackSettings: the rules every attack and baseline in one comparison shares (DESIGN "Fair comparison":
-one mutation ladder, one frequency budget, one minimum SNR, one goal)."""
+"""AttackSettings: the rules every attack and baseline in one comparison shares (docs/design.md,
+"Attacks": one mutation ladder, one frequency budget, one minimum SNR, one goal)."""
 
 from __future__ import annotations
 
@@ -14,9 +14,12 @@ from ..mutations.ladder import DEFAULT_LADDER
 
 
 class AttackSettings(BaseModel):
-    """Rules shared by every attack and baseline in a comparison (the suite's `attacks:` section).
+    """Rules shared by every attack and baseline in a comparison (the suite's `attacks:` section); each
+    field's description says what it does (max_frequencies: rfft bins, paper §6.1's budget of 1000;
+    min_snr_db: dB; grid_ratio, refine_points and exact_below: the batched search for n, search.first_size).
 
-    Raises InvalidInputError (through validation) for an unknown key, a bad ladder or a bad value.
+    Frozen. An unknown key, a bad ladder or a bad value raises pydantic's ValidationError when built
+    directly, InvalidInputError naming the key through a strategy or a suite.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
@@ -51,5 +54,5 @@ class AttackSettings(BaseModel):
 
     @property
     def mutations(self) -> Ladder:
-        """The ladder as Mutation objects, weakest first."""
+        """The ladder as Mutation objects, weakest first (paper Alg. 2's Δ)."""
         return Ladder.from_specs(self.ladder)

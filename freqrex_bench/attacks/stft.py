@@ -57,7 +57,9 @@ def _frame_attack(
 
 
 class STFTParameters(Parameters):
-    """Parameters of the STFT attack (Algorithm 3)."""
+    """Parameters of the STFT attack (Algorithm 3): `frame_sizes` w in samples, tried in order (hop w/2);
+    `max_frames`, the most frames one edit may touch (None: all); `all_frame_sizes`, whether to try every
+    size (paper Table 4). Bad values raise InvalidInputError through the strategy or the suite."""
 
     frame_sizes: tuple[Annotated[int, Field(ge=2, le=MAX_FRAME)], ...] = Field(
         (256, 512, 1024), min_length=1, description="STFT frame sizes w in samples, tried in order (hop w/2)")
@@ -92,12 +94,14 @@ class STFTAttack(AttackStrategy):
         return self.parameters.frame_sizes
 
     def query_estimate(self) -> int:
-        """About 40 per frame size."""
+        """About 40 model queries per frame size."""
         return 40 * len(self.frame_sizes)
 
     def prepare(self, ctx: Context) -> tuple[int, dict[str, Any], tuple[np.ndarray, Mutation]]:
-        """Bins and mutation to transfer: Algorithm 2's if it succeeded, else its candidates and the
-        ladder's strongest mutation."""
+        """Bins and mutation to transfer: (model queries of the Fourier attack and what it built on,
+        {from_fourier, frame_sizes}, (int64 [n] bins, mutation)): Algorithm 2's if it succeeded, else its
+        first max_frequencies candidates and the ladder's strongest mutation. Raises TargetError when the
+        model fails."""
         fourier = ctx.result_of(self.fourier)
         prior = fourier.queries + fourier.prior_queries
         details: dict[str, Any] = {"from_fourier": fourier.success, "frame_sizes": {}}
@@ -107,6 +111,9 @@ class STFTAttack(AttackStrategy):
         return prior, details, (candidates[: self.settings.max_frequencies], self.settings.mutations.strongest)
 
     def search(self, run: AttackRun, prepared: tuple[np.ndarray, Mutation]) -> AttackResult:
+        """Algorithm 3 (paper §5, l. 1-10) at each frame size in turn, hop w/2, recording each size in
+        details["frame_sizes"]; the first size that succeeds is the result (`changed` counts frames).
+        Raises QueryBudgetExceeded when the budget runs out before any size succeeded."""
         ctx, (bins, mutation) = run.ctx, prepared
         per_size: dict[int, dict[str, Any]] = run.details["frame_sizes"]
         if bins.size == 0:

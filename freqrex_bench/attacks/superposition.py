@@ -34,13 +34,15 @@ class Explained:
 
     @classmethod
     def of(cls, result: CausalResult, truth: int | None = None) -> Explained:
-        """From a causal result kept in memory."""
+        """From a causal result kept in memory, with `truth` the ground-truth label index (None: unknown, -1:
+        not a label of the model)."""
         return cls(result.label, result.signal_of("sufficient"), truth)
 
 
 @dataclass(frozen=True)
 class TargetContext:
-    """What a target-scope strategy sees: the target's oracle, every explained clip, and the seed."""
+    """What a target-scope strategy sees: the target's oracle, every explained clip, and the seed (>= 0;
+    InvalidInputError otherwise)."""
 
     oracle: Oracle
     clips: Sequence[Explained]
@@ -52,7 +54,9 @@ class TargetContext:
 
 @dataclass(frozen=True)
 class SuperpositionRow:
-    """One class: how many clips were composed and how often the compositions kept the class."""
+    """One class of Table 2: its label name, the clips composed, the compositions classified (clips - 1),
+    how many `kept` the class, whether the sum of all did (None without compositions), and the model
+    queries spent."""
 
     label: str
     clips: int
@@ -89,7 +93,8 @@ class SuperpositionResult:
 
 @register
 class Superposition(Strategy):
-    """Cross-clip strategy (paper Table 2): run once per target over its clips' sufficient signals."""
+    """Cross-clip strategy (paper §6.1, Table 2): run once per target over its clips' sufficient signals.
+    Configured by the suite's `discovery:` settings (through the causal discovery it reads)."""
 
     name = "superposition"
     Record = SuperpositionResult
@@ -106,7 +111,8 @@ class Superposition(Strategy):
         return 1
 
     def run(self, ctx: TargetContext) -> SuperpositionResult:
-        """Compose each class's sufficient signals (one oracle batch per class). Raises TargetError."""
+        """Compose each predicted class's sufficient signals (one oracle batch per class), using only clips
+        whose ground truth is unknown or equal to the prediction. Raises TargetError when the model fails."""
         labels = ctx.oracle.target.labels
         rows = []
         for label in sorted({clip.label for clip in ctx.clips}):
@@ -121,6 +127,8 @@ class Superposition(Strategy):
     @staticmethod
     def _compose(oracle: Oracle, label: int, labels: list[str], signals: list[np.ndarray],
                  seed: int) -> SuperpositionRow:
+        """One row: `signals` (float32 [T_i] each) zero-padded to the longest and summed cumulatively in a
+        seeded order (default_rng([seed, label])); the sums of 2, 3, ... signals classified in one batch."""
         if len(signals) < 2:
             return SuperpositionRow(labels[label], len(signals), 0, 0, None, 0)
         order = np.random.default_rng([seed, label]).permutation(len(signals))

@@ -25,13 +25,15 @@ from .subsets import extract, extraction_cost
 
 
 def ranking(spectrum: Spectrum, resp: ResponsibilityMap) -> np.ndarray:
-    """Every bin index (int64 [M]), most responsible first; ties (e.g. bins no split reached) loudest first."""
+    """int64 [M]: every bin index, most responsible first (paper Alg. 1 l. 10, "order yf by R_g"); ties
+    (e.g. bins no split reached) loudest first."""
     return np.lexsort((-spectrum.magnitude, -resp.values))
 
 
 @register
 class CausalDiscovery(Strategy):
-    """The causal strategy: responsibility map, then the three subsets and the inverse classification.
+    """The causal strategy (paper §3-4, Alg. 1): responsibility map, then the sufficient, necessary and
+    complete subsets (Defs. 1-4) and the inverse classification.
 
     Configured by CausalSettings (the suite's `discovery:`), given whole or as keyword overrides; it has
     no strategy parameters. Raises InvalidInputError for an unknown setting or a bad value.
@@ -47,14 +49,18 @@ class CausalDiscovery(Strategy):
         self._configure(validated(CausalSettings, {**base, **overrides}, "causal discovery settings"), {})
 
     def query_estimate(self) -> int:
-        """The responsibility cap, about 100 queries of extraction and the 2 that classify clip and silence."""
+        """Model queries per clip: the responsibility cap (max_queries), about 100 of extraction and the 2
+        that classify clip and silence."""
         return self.settings.max_queries + 102
 
     def run(self, ctx: Context) -> CausalResult:
-        """Explain the clip's decision: responsibility over its M bins, then the subsets (module docstring).
+        """Explain the clip's decision (paper Alg. 1): responsibility over its M bins (l. 1-9), then the
+        subsets as prefixes of the ranking (l. 10-22; see the module docstring). Returns a CausalResult
+        whose `queries` cover this call only.
 
         Raises TargetError when the model fails; a budget that runs out during extraction gives a
-        result with `stopped=Status.BUDGET` and the subsets found so far.
+        result with `stopped=Status.BUDGET` and the subsets found so far (responsibility leaves room
+        for extraction and never exhausts the budget).
         """
         began, model_before, queries_before = time.perf_counter(), ctx.oracle.model_seconds, ctx.oracle.queries
         spectrum, settings = ctx.spectrum, self.settings
@@ -70,7 +76,8 @@ class CausalDiscovery(Strategy):
                                       settings.chain_length)
             resp = responsibility(spectrum, ctx.oracle, ctx.label, settings, np.random.default_rng(ctx.seed), reserve)
             extraction_start = ctx.oracle.queries
-            probe, found, stopped = extract(spectrum, ctx.oracle, ctx.label, ctx.score, ranking(spectrum, resp), settings)
+            probe, found, stopped = extract(spectrum, ctx.oracle, ctx.label, ctx.score, ranking(spectrum, resp),
+                                            settings)
             extraction_queries = ctx.oracle.queries - extraction_start
             subsets = {
                 kind: Subset(probe.bins(k), spectrum.keep(probe.masks([k]))[0],

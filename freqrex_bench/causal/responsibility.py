@@ -39,7 +39,13 @@ _GROUP_ROWS = 256
 
 @dataclass(frozen=True)
 class ResponsibilityMap:
-    """The accumulated map and how it was reached."""
+    """The accumulated map and how it was reached.
+
+    `values` is float64 [M], the mean of the iterations' normalised maps (it sums to 1; all zeros when
+    no iteration ran); `iterations` how many ran; `emd` the movement of the running map per iteration
+    after the first (module docstring); `converged` whether the epsilon test passed `patience` times in
+    a row; `queries` the model queries the phase spent (cache hits excluded).
+    """
 
     values: np.ndarray
     iterations: int
@@ -58,9 +64,11 @@ class _Job:
 
 
 def emd(p: np.ndarray, q: np.ndarray) -> float:
-    """1-D Earth Mover's Distance between two maps on the same bin grid, positions scaled to [0, 1].
+    """1-D Earth Mover's Distance (Rubner et al. 1998; paper Alg. 1 l. 6) between two non-negative maps,
+    float [M] each, on the same bin grid, each normalised to sum 1, positions scaled to [0, 1].
 
-    On one grid this is sum |cumsum(p) - cumsum(q)| x bin width: linear time, no sort.
+    On one grid this is sum |cumsum(p) - cumsum(q)| x bin width: linear time, no sort; it equals
+    scipy.stats.wasserstein_distance over positions k / (M - 1). inf when either map is all zero or M < 2.
     """
     sp, sq = p.sum(), q.sum()
     if sp <= 0 or sq <= 0 or p.size < 2:
@@ -69,7 +77,9 @@ def emd(p: np.ndarray, q: np.ndarray) -> float:
 
 
 def split(part: np.ndarray, p: int, kind: str, rng: np.random.Generator) -> list[np.ndarray]:
-    """Partition bin indices into at most p non-empty parts."""
+    """`part` (int64 [n] bin indices) cut into min(n, p) non-empty int64 parts (paper §4, parts need not be
+    contiguous): `kind="contiguous"` cuts it at p - 1 random points into bands, any other kind
+    ("scatter") deals a random permutation into p near-equal subsets, each sorted."""
     n = part.size
     if n <= p:
         return [part[i : i + 1] for i in range(n)]
@@ -82,8 +92,9 @@ def split(part: np.ndarray, p: int, kind: str, rng: np.random.Generator) -> list
 
 @lru_cache(maxsize=16)
 def combinations_of(n: int) -> tuple[np.ndarray, np.ndarray]:
-    """All non-empty subsets of n parts as a bool matrix, smallest first (the full set last), and
-    `inside[i, j]`: subset j is a strict subset of subset i. Both read-only."""
+    """All S = 2^n - 1 non-empty subsets of n parts as `table`, bool [S, n], smallest first (the full set
+    last), and `inside`, bool [S, S]: `inside[i, j]` when subset j is a strict subset of subset i. Both
+    read-only (cached)."""
     rows = [np.isin(np.arange(n), c) for size in range(1, n + 1) for c in combinations(range(n), size)]
     table = np.array(rows, dtype=bool).reshape(-1, n)
     covers = (table[:, None, :] | ~table[None, :, :]).all(axis=2)
@@ -94,7 +105,9 @@ def combinations_of(n: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 def minimal_passing(passing: np.ndarray, inside: np.ndarray) -> np.ndarray:
-    """Passing combinations none of whose strict subsets pass: the candidate sufficient subsets."""
+    """bool [S]: the passing combinations none of whose strict subsets pass, i.e. the candidate
+    sufficient subsets (minimal, paper Def. 1); `passing` is bool [S] over combinations_of's rows and
+    `inside` its bool [S, S] matrix."""
     return passing & ~(inside & passing[None, :]).any(axis=1)
 
 
@@ -183,9 +196,12 @@ def responsibility(
     spectrum: Spectrum, oracle: Oracle, label: int, settings: CausalSettings, rng: np.random.Generator,
     reserve: int = 0,
 ) -> ResponsibilityMap:
-    """Accumulate iterations until the running map moves by <= epsilon (EMD), or a cap is reached.
+    """Responsibility of each of the M bins for keeping `label` (paper Alg. 1 l. 1-9, Def. 2): iterations
+    of partition refinement, drawn from `rng`, until the running map moves by <= epsilon (EMD) on
+    `patience` iterations in a row, or max_iterations or max_queries is reached (module docstring).
 
-    `reserve` queries of the oracle's budget are left for extraction (at most half of what remains).
+    `reserve` model queries of the oracle's budget are left for extraction (at most half of what
+    remains), so this phase never raises QueryBudgetExceeded. Raises TargetError when the model fails.
     """
     total = np.zeros(spectrum.n_bins)
     distances: list[float] = []

@@ -23,7 +23,9 @@ SUBSETS = ("sufficient", "necessary", "complete")
 
 @dataclass(frozen=True)
 class Subset:
-    """One extracted subset: its bins (most responsible first), signal, and the model's answer on it."""
+    """One extracted subset: `bins`, int64 [k] bin indices (most responsible first); `signal`, float32 [T],
+    those bins kept alone; `label`, the model's top-1 index on that signal; and `score`, its probability
+    for the clip's original class."""
 
     bins: np.ndarray
     signal: np.ndarray
@@ -32,18 +34,24 @@ class Subset:
 
     @property
     def size(self) -> int:
+        """k, the number of bins in the subset."""
         return int(self.bins.size)
 
 
 @dataclass
 class CausalResult:
-    """Everything causal discovery learnt about one clip's decision (fields per DESIGN "Public API").
+    """Everything causal discovery learnt about one clip's decision (paper Defs. 1-4); its fields are
+    public API (README's quickstart reads them).
 
-    `responsibility` is the mean of the iterations' normalised maps (it sums to 1); `ranking` is every
-    bin, most responsible first (ties: larger magnitude first), the order subsets are prefixes of. `subsets` maps
-    "sufficient", "necessary", "complete" to what was found. `queries` and `seconds` cover the whole
+    `label` is the original top-1 index and `score` its probability; `hz` float64 [M] the bin
+    frequencies in Hz; `responsibility` float64 [M] the mean of the iterations' normalised maps (it
+    sums to 1); `ranking` int64 [M] every bin, most responsible first (ties: larger magnitude first), the
+    order subsets are prefixes of. `subsets` maps "sufficient", "necessary", "complete" to the Subset
+    found. `inverse_label` and `inverse_score` are the decision on the clip without its necessary bins
+    (paper §6, "Inversion"), else None. `queries` (model queries) and `seconds` cover the whole
     explain() call (including classifying the clip and silence); `responsibility_queries` and
-    `extraction_queries` are the two phases. `stopped` is None, Status.BUDGET or Status.SILENCE_IS_CLASS.
+    `extraction_queries` are the two phases; `emd` per iteration as in ResponsibilityMap. `stopped` is
+    None, Status.BUDGET or Status.SILENCE_IS_CLASS; `settings` the CausalSettings used, as a dict.
     """
 
     label: int
@@ -74,43 +82,49 @@ class CausalResult:
 
     @property
     def sufficient(self) -> np.ndarray | None:
-        """int64 [k] bin indices of the sufficient subset (most responsible first), or None if not found."""
+        """int64 [k] bin indices of the sufficient subset (paper Def. 1), most responsible first, or None if
+        not found."""
         return self._bins("sufficient")
 
     @property
     def necessary(self) -> np.ndarray | None:
-        """int64 [k] bin indices of the necessary subset, or None if not found."""
+        """int64 [k] bin indices of the necessary subset (paper Def. 3), or None if not found."""
         return self._bins("necessary")
 
     @property
     def complete(self) -> np.ndarray | None:
-        """int64 [k] bin indices of the complete subset, or None if not found."""
+        """int64 [k] bin indices of the complete subset (paper Def. 4), or None if not found."""
         return self._bins("complete")
 
     @property
     def inverse_label_name(self) -> str | None:
-        """The decision on the clip without its necessary bins, or None when there is no necessary set."""
+        """The label name of the decision on the clip without its necessary bins (paper §6, "Inversion"),
+        or None when there is no necessary set."""
         return None if self.inverse_label is None else self.labels[self.inverse_label]
 
     def score_shift(self, kind: str) -> float | None:
-        """How far the subset's score for the original class is from the original score."""
+        """The subset's probability for the original class minus the original score (paper §6,
+        "Completeness"), for `kind` "sufficient", "necessary" or "complete"; None if it was not found."""
         subset = self.subsets.get(kind)
         return None if subset is None else subset.score - self.score
 
     def fraction(self, kind: str) -> float | None:
-        """Share of all bins the subset needs (the paper's Table 1 measure)."""
+        """Share of all M bins the subset needs, in [0, 1] (paper Table 1 shows it in %), for `kind`
+        "sufficient", "necessary" or "complete"; None if it was not found."""
         subset = self.subsets.get(kind)
         return None if subset is None else subset.size / self.hz.size
 
     def signal_of(self, kind: str) -> np.ndarray | None:
-        """The float32 [T] signal of a subset's bins kept alone (what the model hears), or None."""
+        """The float32 [T] signal of subset `kind`'s bins kept alone (what the model hears), or None if it
+        was not found."""
         subset = self.subsets.get(kind)
         return None if subset is None else subset.signal
 
     def to_dict(self, bands: int = PROFILE_BANDS) -> dict[str, Any]:
-        """A JSON record: the decision, each subset's size, share, Hz span and answer, the cost, and
-        `profile`: responsibility and subset bin counts over `bands` equal Hz bands up to Nyquist,
-        so class averages (paper Figs. 2-3) can be drawn from records of clips of any length."""
+        """A strict-JSON record: the decision, each subset's size (bins), share, Hz span, label and score,
+        the cost (queries, seconds), and `profile`: summed responsibility and subset bin counts over
+        `bands` equal Hz bands up to Nyquist (lists of `bands` numbers), so class averages (paper Figs.
+        2-3) can be drawn from records of clips of any length."""
         edges = np.linspace(0, self.sample_rate / 2, bands + 1)
         band = np.clip(np.searchsorted(edges, self.hz, side="right") - 1, 0, bands - 1)
         profile: dict[str, np.ndarray] = {
@@ -138,9 +152,10 @@ class CausalResult:
 
 
     def write_files(self, folder: RunFolder, target: str, clip_id: str, clip: Clip) -> dict[str, str]:
-        """Write `explanations/<target>/<clip>.npz` (float32 responsibility [M], each subset's bin indices, and
-        the exact float32 sufficient signal for superposition) and 16-bit wavs of the original and of the
-        sufficient and necessary signals under `signals/`; returns their paths relative to the run folder."""
+        """Write `explanations/<target>/<clip>.npz` (float32 [M] responsibility, each subset's int64 bin
+        indices, and the exact float32 [T] sufficient signal for superposition) and 16-bit wavs of the
+        original and of the sufficient and necessary signals under `signals/`; returns their paths
+        relative to the run folder, keyed "explanation", "original", "sufficient", "necessary"."""
         npz = folder.file("explanations", target, clip_id, ".npz")
         arrays = {kind: subset.bins for kind, subset in self.subsets.items()}
         sufficient = self.signal_of("sufficient")

@@ -10,7 +10,12 @@ from ..limits import MAX_FREQUENCIES, MAX_QUERIES
 
 
 class CausalSettings(BaseModel):
-    """Settings of causal discovery. Defaults follow the paper (p=4, chain 5, confidence 0.5)."""
+    """Settings of causal discovery (paper Alg. 1 and §4; each field's description says what it does).
+    Defaults follow the paper (p=4, chain length 5, confidence 0.5 of the original score, §6).
+
+    Frozen; unknown keys and out-of-range values raise pydantic's ValidationError when built directly,
+    InvalidInputError naming the key through CausalDiscovery, explain() or a suite.
+    """
 
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
@@ -20,7 +25,8 @@ class CausalSettings(BaseModel):
     )
     beam: int = Field(2, ge=1, le=64, description="parts refined further at each depth, most responsible first")
     max_depth: int = Field(12, ge=1, le=64, description="deepest refinement level (4^12 bins covers any clip)")
-    min_part_size: int = Field(1, ge=1, le=MAX_FREQUENCIES, description="parts this small (in bins) are not split further")
+    min_part_size: int = Field(1, ge=1, le=MAX_FREQUENCIES,
+                               description="parts this small (in bins) are not split further")
     epsilon: float = Field(
         0.01, ge=0, le=1,
         description="stop iterating once adding an iteration moves the running responsibility map by "

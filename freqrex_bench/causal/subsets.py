@@ -29,7 +29,8 @@ SAME_SCORE = 0.005
 
 @dataclass
 class PrefixProbe:
-    """Classifies B_k (kept alone) and the clip without B_k, caching the score rows ([C] float32) by k.
+    """Classifies B_k (kept alone) and the clip without B_k (paper Alg. 1 l. 12-21), caching the score
+    rows (float32 [C]) by k in `kept` and `removed`.
 
     `order` is every bin index (int64 [M]), most responsible first.
     """
@@ -49,7 +50,8 @@ class PrefixProbe:
         return self.rank[None, :] < np.asarray(list(ks), dtype=np.int64)[:, None]
 
     def ensure(self, ks: Iterable[int], removal: bool) -> None:
-        """Classify every missing B_k (and, with `removal`, X minus B_k) in one oracle batch."""
+        """Classify every B_k not yet cached for the sizes `ks` (and, with `removal`, X minus B_k) in one
+        oracle batch. Raises QueryBudgetExceeded or TargetError from the oracle."""
         ks = sorted(set(ks))
         need_keep = [k for k in ks if k not in self.kept]
         need_remove = [k for k in ks if removal and k not in self.removed]
@@ -64,21 +66,24 @@ class PrefixProbe:
         self.removed.update(zip(need_remove, scores[len(need_keep) :]))
 
     def bins(self, k: int) -> np.ndarray:
-        """Indices of B_k, most responsible first."""
+        """int64 [k]: the bin indices of B_k, most responsible first (a copy)."""
         return self.order[:k].copy()
 
 
 def extraction_cost(n_bins: int, grid_ratio: float, refine_points: int, chain_length: int) -> int:
-    """A generous estimate of extraction queries: both grids, about log(gap) refinement rounds for each
-    of the three subsets (necessary probes two signals per size), and the chains."""
+    """A generous estimate of extraction's model queries for a clip of `n_bins` bins: both grids, about
+    log(gap) refinement rounds for each of the three subsets (necessary probes two signals per size),
+    and the chains. Responsibility leaves this many of the budget for extraction."""
     grid = len(geometric_grid(n_bins, grid_ratio))
     rounds = int(np.ceil(np.log(max(n_bins / grid_ratio, 2)) / np.log(refine_points + 1)))
     return 2 * grid + 4 * rounds * refine_points + 3 * chain_length
 
 
 def conditions(probe: PrefixProbe, label: int, score: float, settings: CausalSettings) -> dict[str, Condition]:
-    """The three subset conditions. "Same score" is |score - original| <= 0.005, i.e. equal at two
-    decimals without the rounding cliff at .xx5; complete must also be necessary (paper Def. 4)."""
+    """The three subset conditions on prefix sizes k (paper Defs. 1, 3, 4; Alg. 1 l. 14-19), with the
+    paper's chain-length stability (§4) for sufficient and necessary. "Same score" is |score - original|
+    <= 0.005, i.e. equal at two decimals without the rounding cliff at .xx5; complete must also be
+    necessary (Def. 4). `score` is the original probability of `label`."""
 
     def keeps(k: int) -> bool:
         return int(np.argmax(probe.kept[k])) == label
@@ -108,10 +113,12 @@ def conditions(probe: PrefixProbe, label: int, score: float, settings: CausalSet
 
 def extract(spectrum: Spectrum, oracle: Oracle, label: int, score: float, order: np.ndarray,
             settings: CausalSettings) -> tuple[PrefixProbe, dict[str, int], Status | None]:
-    """Find each subset's prefix size in turn (each starts where the previous one ended).
+    """Find each subset's prefix size in turn (paper Alg. 1 l. 10-22), each search starting where the
+    previous one ended; `order` is every bin index (int64 [M]), most responsible first.
 
-    Returns the probe (its cached answers), {subset kind: prefix size} for the subsets found, and
-    Status.BUDGET if the oracle's budget ran out (the subsets found before it are kept), else None.
+    Returns the probe (its cached answers), {subset kind: prefix size in bins} for the subsets found,
+    and Status.BUDGET if the oracle's budget ran out (the subsets found before it are kept), else None.
+    Raises TargetError when the model fails.
     """
     probe = PrefixProbe(spectrum, oracle, order)
     found: dict[str, int] = {}

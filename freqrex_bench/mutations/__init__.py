@@ -4,5 +4,6 @@ from .kinds import Amplitude, Compose, Delay, Mutation, Phase, describe, from_sp
 from .ladder import Ladder, default_ladder
 
 __all__ = [
-    "Amplitude", "Compose", "Delay", "Ladder", "Mutation", "Phase", "default_ladder", "describe", "from_spec", "to_spec",
+    "Amplitude", "Compose", "Delay", "Ladder", "Mutation", "Phase", "default_ladder", "describe", "from_spec",
+    "to_spec",
 ]

@@ -1,7 +1,8 @@
 """Mutations of complex coefficients (Fourier bins or STFT cells) and the strength that orders them.
 
 Each mutation maps `coeffs` at frequencies `hz` to new coefficients, elementwise, so it applies the
-same way to a clip's rfft bins and to STFT cells. Strengths follow DESIGN.md: Amplitude |log scale|
+same way to a clip's rfft bins and to STFT cells. They are the ordered mutations Δ of paper §5, Alg. 2
+("a series of amplitude scalars, or delay durations"). Strengths follow docs/design.md: Amplitude |log scale|
 (removal, scale 0, is the strongest), Phase the angle turned (wrapped to [0, pi], so Phase(2 pi) is
 the identity with strength 0), Delay |seconds|, Compose the sum of its parts.
 """
@@ -24,14 +25,20 @@ class Mutation(Protocol):
     """Something that edits complex coefficients given their frequencies, with a comparable strength."""
 
     @property
-    def strength(self) -> float: ...
+    def strength(self) -> float:
+        """The number a Ladder sorts by (larger = stronger; inf for removal)."""
+        ...
 
-    def apply(self, coeffs: np.ndarray, hz: np.ndarray) -> np.ndarray: ...
+    def apply(self, coeffs: np.ndarray, hz: np.ndarray) -> np.ndarray:
+        """Complex [...] coefficients at frequencies `hz` (float, Hz, broadcastable) -> the edited complex
+        coefficients, same shape, elementwise."""
+        ...
 
 
 @dataclass(frozen=True)
 class Amplitude:
-    """Scale the selected coefficients: 0 removes them, 0.5 halves them, 2 doubles them."""
+    """Scale the selected coefficients by `scale` (>= 0): 0 removes them, 0.5 halves them, 2 doubles them
+    (the paper's amplitude shift, §6.1). Raises InvalidInputError for a negative or non-finite scale."""
 
     scale: float
 
@@ -41,9 +48,11 @@ class Amplitude:
 
     @property
     def strength(self) -> float:
+        """|ln scale|: 0 for the identity (scale 1), inf for removal (scale 0), the strongest."""
         return math.inf if self.scale == 0 else abs(math.log(self.scale))
 
     def apply(self, coeffs: np.ndarray, hz: np.ndarray) -> np.ndarray:
+        """`coeffs` (complex, any shape) times `scale` (as float32), same shape; `hz` is unused."""
         return coeffs * np.float32(self.scale)
 
     def __str__(self) -> str:
@@ -52,7 +61,8 @@ class Amplitude:
 
 @dataclass(frozen=True)
 class Phase:
-    """Rotate the selected coefficients by `radians`."""
+    """Rotate the selected coefficients' phase by `radians` (the paper's phase alteration, §1). Raises
+    InvalidInputError for a non-finite angle."""
 
     radians: float
 
@@ -62,9 +72,11 @@ class Phase:
 
     @property
     def strength(self) -> float:
+        """The angle turned, wrapped to [0, pi] radians (Phase(2 pi) has strength 0)."""
         return abs(math.remainder(self.radians, 2 * math.pi))
 
     def apply(self, coeffs: np.ndarray, hz: np.ndarray) -> np.ndarray:
+        """`coeffs` (complex, any shape) times exp(i radians) (as complex64), same shape; `hz` is unused."""
         return coeffs * np.complex64(np.exp(1j * self.radians))
 
     def __str__(self) -> str:
@@ -73,7 +85,8 @@ class Phase:
 
 @dataclass(frozen=True)
 class Delay:
-    """Delay the selected components by `seconds`: bin k is multiplied by exp(-2 pi i f_k tau)."""
+    """Delay the selected components by `seconds` (tau; negative advances): bin k is multiplied by
+    exp(-2 pi i f_k tau), f_k in Hz (the shift theorem). Raises InvalidInputError for a non-finite delay."""
 
     seconds: float
 
@@ -83,9 +96,11 @@ class Delay:
 
     @property
     def strength(self) -> float:
+        """|seconds|."""
         return abs(self.seconds)
 
     def apply(self, coeffs: np.ndarray, hz: np.ndarray) -> np.ndarray:
+        """`coeffs` (complex) times exp(-2 pi i hz seconds) (complex64), `hz` in Hz broadcast against them."""
         return coeffs * np.exp(-2j * np.pi * np.asarray(hz) * self.seconds).astype(np.complex64)
 
     def __str__(self) -> str:
@@ -94,7 +109,8 @@ class Delay:
 
 @dataclass(frozen=True)
 class Compose:
-    """Apply several mutations in order."""
+    """Apply several mutations in order, e.g. Compose(Amplitude(0.5), Phase(1.57)). Raises
+    InvalidInputError when given none."""
 
     parts: tuple[Mutation, ...]
 
@@ -105,9 +121,11 @@ class Compose:
 
     @property
     def strength(self) -> float:
+        """The sum of the parts' strengths."""
         return sum(part.strength for part in self.parts)
 
     def apply(self, coeffs: np.ndarray, hz: np.ndarray) -> np.ndarray:
+        """Each part's apply in turn on complex `coeffs` at `hz` (Hz); same shape."""
         for part in self.parts:
             coeffs = part.apply(coeffs, hz)
         return coeffs
@@ -116,13 +134,17 @@ class Compose:
         return " then ".join(str(part) for part in self.parts)
 
 
-_KINDS: dict[str, type[Amplitude] | type[Phase] | type[Delay]] = {"amplitude": Amplitude, "phase": Phase, "delay": Delay}
+_KINDS: dict[str, type[Amplitude] | type[Phase] | type[Delay]] = {
+    "amplitude": Amplitude, "phase": Phase, "delay": Delay,
+}
 _FIELDS = {"amplitude": "scale", "phase": "radians", "delay": "seconds"}
 
 
 def from_spec(spec: Mutation | Mapping[str, Any] | Sequence[Any]) -> Mutation:
-    """Build a mutation from plain data: {amplitude: 0.5}, {phase: 1.57}, {delay: 0.001}, or a list
-    of those (composed in order). A mapping with several keys composes them in the order written."""
+    """Build a mutation from plain data: {amplitude: 0.5}, {phase: 1.57} (radians), {delay: 0.001}
+    (seconds), or a list of those (composed in order); a Mutation is returned as it is. A mapping with
+    several keys composes them in the order written. Raises InvalidInputError for an unknown kind, a
+    value that is not a number (or is out of range), or an empty mapping or list."""
     if isinstance(spec, Mutation):
         return spec
     if isinstance(spec, Mapping):
@@ -139,7 +161,8 @@ def from_spec(spec: Mutation | Mapping[str, Any] | Sequence[Any]) -> Mutation:
 
 
 def to_spec(mutation: Mutation) -> Any:
-    """The plain-data form of a mutation (inverse of from_spec), for results files."""
+    """The plain-data form of a mutation (inverse of from_spec), for results files: {kind: float} or a list
+    of them for Compose. Raises InvalidInputError for a Mutation that is not one of this module's kinds."""
     if isinstance(mutation, Compose):
         return [to_spec(part) for part in mutation.parts]
     for kind, cls in _KINDS.items():
@@ -157,5 +180,5 @@ def _number(kind: str, value: Any) -> float:
 def describe(spec: Mutation | Mapping[str, Any] | Sequence[Any] | None) -> str:
     """A mutation (object or recorded plain data) in words, the one rendering reports and logs use:
     "removal", "amplitude x0.5", "phase +1.57 rad", "delay +1 ms", parts joined by "then"; an en dash for
-    None."""
+    None. Raises InvalidInputError for plain data from_spec refuses."""
     return "\u2013" if spec is None else str(from_spec(spec))

@@ -19,8 +19,11 @@ from .summary import summarize
 __all__ = ["read_run", "write_report"]
 
 
-def write_report(folder: RunFolder, suite: Suite, records: list[dict[str, Any]]) -> tuple[dict[str, Any], list[CheckOutcome]]:
-    """Summarize the records, evaluate the suite's checks, and write summary.json and report.html."""
+def write_report(
+    folder: RunFolder, suite: Suite, records: list[dict[str, Any]]
+) -> tuple[dict[str, Any], list[CheckOutcome]]:
+    """Summarize the records, evaluate the suite's checks, and write summary.json and report.html into
+    `folder` (whose run.json must exist); returns the summary and the check outcomes."""
     info = json.loads(folder.info.read_text(encoding="utf-8"))
     summary = summarize(records, [spec.name for spec in suite.targets])
     checks = evaluate(summary, suite.checks)
@@ -34,7 +37,9 @@ def write_report(folder: RunFolder, suite: Suite, records: list[dict[str, Any]])
 
 
 def read_run(path: str | Path) -> tuple[RunFolder, Suite, list[dict[str, Any]]]:
-    """A finished (or interrupted) run folder: its suite as it was run, and its latest records."""
+    """A finished (or interrupted) run folder: the folder, its suite as it was run (from run.json), and its
+    latest record per key. Raises InvalidInputError for a folder without run.json, a stored suite that
+    no longer validates, or a bad results line."""
     folder = RunFolder(Path(path))
     if not folder.info.is_file():
         raise InvalidInputError(f"{path} is not a freqrex-bench run folder (no {folder.info.name})")

@@ -29,7 +29,8 @@ def png(figure: Figure) -> bytes:
 
 
 def responsibility(hz: np.ndarray, values: np.ndarray, subsets: Mapping[str, np.ndarray], title: str) -> bytes:
-    """Fig. 1: responsibility over Hz, with the bins of each subset marked beneath it."""
+    """Paper Fig. 1 as PNG bytes: responsibility (float [M]) over `hz` (float [M], Hz), with the bins of
+    each subset (int [k] indices per kind) marked beneath it."""
     figure = Figure(figsize=(8, 3.2))
     top, marks = figure.subplots(2, 1, sharex=True, gridspec_kw={"height_ratios": [3, 1]})
     top.plot(hz, values, lw=0.7, color="#333333")
@@ -46,8 +47,9 @@ def responsibility(hz: np.ndarray, values: np.ndarray, subsets: Mapping[str, np.
 
 
 def class_heatmap(profiles: Mapping[str, list[float]], sample_rate: int, what: str) -> bytes:
-    """Figs. 2-3: one row per class, one column per equal Hz band (mean responsibility, or mean count
-    of necessary bins), so classes can be compared at a glance."""
+    """Paper Figs. 2-3 as PNG bytes: one row per class, one column per equal Hz band up to
+    `sample_rate` / 2 (mean responsibility, or mean count of necessary bins; `what` labels the colour
+    bar), so classes can be compared at a glance."""
     labels = list(profiles)
     grid = np.array([profiles[label] for label in labels], dtype=float)
     figure = Figure(figsize=(8, 0.35 * len(labels) + 1.2))
@@ -61,7 +63,8 @@ def class_heatmap(profiles: Mapping[str, list[float]], sample_rate: int, what: s
 
 
 def spectrograms(original: np.ndarray, adversarial: np.ndarray, sample_rate: int, frame: int, title: str) -> bytes:
-    """Fig. 4: magnitude spectrograms (dB) before and after an STFT attack, and where they differ."""
+    """Paper Fig. 4 as PNG bytes: magnitude spectrograms (dB) of the float [T] `original` and `adversarial`
+    at `sample_rate` Hz (STFT of `frame` samples, hop frame/2), and their difference."""
     def db(x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         f, t, z = scipy_signal.stft(x, fs=sample_rate, nperseg=frame, noverlap=frame // 2)
         return f, t, 20 * np.log10(np.abs(z) + 1e-9)

@@ -48,12 +48,14 @@ def _environment() -> Environment:
 
 
 def data_uri(kind: str, payload: bytes) -> str:
+    """`payload` as a base64 `data:` URI of MIME type `kind` (e.g. "image/png"), for embedding."""
     return f"data:{kind};base64,{base64.b64encode(payload).decode('ascii')}"
 
 
 def render(folder: RunFolder, info: dict[str, Any], summary: dict[str, Any], records: list[dict[str, Any]],
            examples: int, audio: bool, title: str) -> str:
-    """The whole page as a string."""
+    """The whole page as a string: per target, the summary's figures, the class figures, up to `examples`
+    clips in detail (with embedded audio when `audio`) and the error records."""
     targets = []
     for name, figures_of in summary["targets"].items():
         mine = [r for r in records if r["target"] == name]
@@ -111,7 +113,8 @@ def _example(folder: RunFolder, records: list[dict[str, Any]], audio: bool) -> d
             values = arrays["responsibility"]
             subsets = {kind: arrays[kind] for kind in ("sufficient", "necessary", "complete") if kind in arrays}
         hz = np.fft.rfftfreq(result["n_samples"], 1 / rate_hz)
-        example["figure"] = data_uri("image/png", figures.responsibility(hz, values, subsets, f"{clip}: {result['label']}"))
+        example["figure"] = data_uri("image/png",
+                                     figures.responsibility(hz, values, subsets, f"{clip}: {result['label']}"))
     if audio:
         for kind in ("original", "sufficient", "necessary"):
             if (wav := _existing(folder, causal["files"], kind)) is not None:

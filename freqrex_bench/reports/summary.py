@@ -13,7 +13,8 @@ SUBSETS = ("sufficient", "necessary", "complete")
 
 
 def summarize(records: Iterable[dict[str, Any]], targets: list[str]) -> dict[str, Any]:
-    """Every number the report shows, from the run's records (one per target, clip and strategy)."""
+    """Every number the report shows, from the run's records (one per target, clip and strategy):
+    {"targets": {name: figures}} for each of `targets`, in that order."""
     by_target: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for record in records:
         by_target[record["target"]].append(record)
@@ -50,7 +51,8 @@ def _causal(records: list[dict[str, Any]]) -> dict[str, Any]:
         "error_rate": _share(not r["ok"] for r in records),
         "mean_queries": _mean(r["queries"] for r in ok),
         "converged_rate": _share(r["converged"] for r in ok),
-        "inverse_flip_rate": _share(r["inverse_label"] not in (None, r["label"]) for r in ok if "necessary" in r["subsets"]),
+        "inverse_flip_rate": _share(r["inverse_label"] not in (None, r["label"])
+                                    for r in ok if "necessary" in r["subsets"]),
         **{f"{kind}_percent_mean": _mean(_percent(r, kind) for r in ok) for kind in SUBSETS},
     }
 
@@ -109,7 +111,8 @@ def _strategy(records: list[dict[str, Any]]) -> dict[str, Any]:
         "mean_total_queries": _mean(r["queries"] + r["prior_queries"] for r in ok),
         "pcm16_survival_rate": _share(r["survives_pcm16"] for r in won if r["survives_pcm16"] is not None),
         "error_rate": _share(not r["ok"] for r in records),
-        "statuses": dict(sorted(Counter(r.get("status", "success" if r["success"] else "no_flip") for r in ok).items())),
+        "statuses": dict(sorted(Counter(r.get("status", "success" if r["success"] else "no_flip")
+                                        for r in ok).items())),
     }
 
 

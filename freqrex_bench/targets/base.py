@@ -28,7 +28,9 @@ class Target(Protocol):
     labels: list[str]
     sample_rate: int
 
-    def predict(self, batch: np.ndarray) -> np.ndarray: ...
+    def predict(self, batch: np.ndarray) -> np.ndarray:
+        """float32 [B, T] mono clips at `sample_rate` Hz -> float32 [B, len(labels)] probabilities in [0, 1]."""
+        ...
 
 
 def target_name(target: object) -> str:
@@ -44,9 +46,9 @@ def _choice(value: str, allowed: tuple[str, ...], what: str) -> str:
 
 @dataclass(frozen=True)
 class Framing:
-    """Cut clips into frames of `length` samples, `hop` apart (default: back to back), zero-padding the tail
-    so every sample lands in a frame. Raises InvalidInputError for lengths outside [1, MAX_FRAME] or a hop
-    longer than the frame."""
+    """Cut clips into frames of `length` samples, `hop` samples apart (default: back to back), zero-padding
+    the tail so every sample lands in a frame. Raises InvalidInputError for lengths or hops outside
+    [1, MAX_FRAME] or a hop longer than the frame."""
 
     length: int
     hop: int | None = None
@@ -62,12 +64,16 @@ class Framing:
         return self.hop or self.length
 
     def split(self, batch: np.ndarray) -> np.ndarray:
-        """[B, T] -> [B, F, length] (pipeline.split_frames)."""
+        """[B, T] clips -> [B, F, length] frames, same dtype, numpy or torch (pipeline.split_frames)."""
         return pipeline.split_frames(batch, self.length, self.step)
 
 
 class FramedTarget:
     """The shared predict pipeline (targets.pipeline.scores) around an adapter's model call.
+
+    `labels` are the class names, `sample_rate` the model's rate in Hz, `output` what the model returns
+    ("probabilities", "logits" or "multilabel-logits"); `frame_length` and `hop` (samples) make it a
+    frame-level model whose frame scores are aggregated by `aggregate` ("mean" or "max").
 
     Adapters implement `_forward(batch [N, L]) -> raw [N, C] or [N, F', C]`; a stateful model that must
     see frames in order overrides `_forward_frames(frames [B, F, L]) -> raw [B, F, ...]` instead. Adapters

@@ -14,7 +14,9 @@ from .base import Aggregate, FramedTarget, Output
 
 
 def load_callable(spec: str) -> Callable[[np.ndarray], np.ndarray]:
-    """Import `package.module:function` (the form suites use to name a numpy model)."""
+    """Import `package.module:function` (the form suites use to name a numpy model; dotted attributes
+    allowed). Raises InvalidInputError for a malformed name, a module that fails to import, a missing
+    attribute or an object that is not callable."""
     module_name, sep, attr = spec.partition(":")
     if not sep or not module_name or not attr:
         raise InvalidInputError(f"a callable must be named 'module:function', got {spec!r}")
@@ -34,9 +36,12 @@ def load_callable(spec: str) -> Callable[[np.ndarray], np.ndarray]:
 class CallableTarget(FramedTarget):
     """Wrap a function `fn(batch [B, T] float32) -> [B, C]` (or [B, frames, C]).
 
-    `output` says what fn returns: "probabilities" (used as is), "logits" (softmax), or
-    "multilabel-logits" (sigmoid). Set `frame_length` when fn takes fixed-length chunks, and
-    `min_samples` when fn cannot classify shorter clips (they are then an error naming the minimum).
+    `fn` may also be a 'module:function' name (load_callable); `labels` are the class names and
+    `sample_rate` fn's rate in Hz. `output` says what fn returns: "probabilities" (used as is), "logits"
+    (softmax), or "multilabel-logits" (sigmoid). Set `frame_length` (samples) when fn takes fixed-length
+    chunks, and `min_samples` when fn cannot classify shorter clips (they are then an error naming the
+    minimum). Raises InvalidInputError for something that is not callable, or bad labels, rate, output,
+    framing or min_samples.
     """
 
     def __init__(

@@ -45,7 +45,7 @@ _FBANK_WINDOW = 400
 
 
 def shortest_input(extractor: Any, config: Any) -> int:
-    """The fewest samples the model can classify: one fbank window for spectrogram extractors, the
+    """The fewest samples the model can classify: one fbank window (400 samples) for AST extractors, the
     receptive field of the convolutional feature encoder for raw-waveform models (wav2vec2, HuBERT),
     else 2 (the model pads short input itself)."""
     if hasattr(extractor, "mel_filters") and type(extractor).__name__ == "ASTFeatureExtractor":
@@ -65,7 +65,11 @@ class HFTarget(FramedTarget):
     Labels come from the model config, the sample rate from its feature extractor, and the activation
     as the pipeline chooses it: its `function_to_apply` if set, else from `config.problem_type`
     (override with `output`). Features are cast to the model's dtype, as the pipeline does. Set
-    `frame_length` (samples) to score long clips in windows, e.g. 10 s windows for AST on 30 s music.
+    `frame_length` and `hop` (samples) to score long clips in windows aggregated by `aggregate`, e.g.
+    10 s windows for AST on 30 s music.
+
+    Raises InvalidInputError for a folder that is not a loadable audio-classification model (offline),
+    an object that is not a Pipeline, a model without a feature extractor or a regression model.
     """
 
     def __init__(
@@ -106,6 +110,8 @@ class HFTarget(FramedTarget):
 
     @property
     def differentiable(self) -> bool:
+        """Whether torch_predict can give gradients: the feature extractor has a torch mirror
+        (hf_features: AST, Wav2Vec2)."""
         return self._torch_features is not None
 
     def _torch_forward(self, batch: torch.Tensor) -> torch.Tensor:

@@ -38,12 +38,15 @@ def _ast(extractor: Any, batch: torch.Tensor) -> dict[str, torch.Tensor]:
 def _wav2vec2(extractor: Any, batch: torch.Tensor) -> dict[str, torch.Tensor]:
     """Raw waveform, each clip normalised to zero mean and unit variance when the extractor does so."""
     if extractor.do_normalize:
-        batch = (batch - batch.mean(dim=1, keepdim=True)) / torch.sqrt(batch.var(dim=1, unbiased=False, keepdim=True) + 1e-7)
+        batch = (batch - batch.mean(dim=1, keepdim=True)) / torch.sqrt(
+            batch.var(dim=1, unbiased=False, keepdim=True) + 1e-7)
     return {"input_values": batch}
 
 
 def torch_features(extractor: Any) -> FeatureFunction | None:
-    """The torch mirror of `extractor`, or None when there is none."""
+    """The torch mirror of `extractor` (ASTFeatureExtractor, Wav2Vec2FeatureExtractor), or None when there
+    is none: a function from a float32 torch [B, T] batch to the model's keyword inputs, {"input_values":
+    float32 tensor}, differentiable with respect to the batch."""
     kind = type(extractor).__name__
     if kind == "ASTFeatureExtractor" and hasattr(extractor, "mel_filters"):
         return partial(_ast, extractor)

@@ -18,6 +18,10 @@ class ONNXTarget(FramedTarget):
     the frame length unless `frame_length` says otherwise; a model fixed to batch 1 is run row by row.
     `input_name` picks the audio input (default: the first), `extra_inputs` feeds constant arrays to
     any others (e.g. `{"sr": np.array(16000)}`), and `output_name` picks an output (default: the first).
+
+    Raises InvalidInputError for a missing or unloadable file, an unknown input or output name,
+    `extra_inputs` that do not give exactly the other inputs, an audio input of another layout, or bad
+    labels, rate, output or framing.
     """
 
     def __init__(

@@ -28,12 +28,14 @@ Array = Any  # a numpy ndarray or a torch Tensor
 
 
 def frame_count(samples: int, length: int, step: int) -> int:
-    """Frames of `length` samples, `step` apart, that cover `samples` (the last one zero-padded)."""
+    """The number of frames of `length` samples, `step` samples apart, that cover `samples` samples (the
+    last one zero-padded); at least 1."""
     return 1 + -(-max(samples - length, 0) // step)
 
 
 def split_frames(batch: Array, length: int, step: int) -> Array:
-    """[B, T] -> [B, F, length]: frames `step` apart covering every sample, the tail zero-padded."""
+    """[B, T] -> [B, F, length], same dtype, numpy or torch: frames `step` samples apart covering every
+    sample, the tail zero-padded (F = frame_count(T, length, step))."""
     xp = array_namespace(batch)
     b, n = batch.shape
     frames = frame_count(n, length, step)
@@ -54,14 +56,16 @@ def check_probabilities(scores: Array, name: str, hint: str) -> None:
     """TargetError when finite `scores` leave [0, 1] by more than PROBABILITY_SLACK; `hint` says what to do."""
     xp = array_namespace(scores)
     finite = scores[xp.isfinite(scores)]
-    if finite.shape[0] and (float(xp.min(finite)) < -PROBABILITY_SLACK or float(xp.max(finite)) > 1 + PROBABILITY_SLACK):
+    if finite.shape[0] and (float(xp.min(finite)) < -PROBABILITY_SLACK
+                            or float(xp.max(finite)) > 1 + PROBABILITY_SLACK):
         raise TargetError(f"{name} returned values in [{float(xp.min(finite)):.3g}, {float(xp.max(finite)):.3g}]; "
                           f"{hint}")
 
 
 def activate(raw: Array, output: Output, name: str) -> Array:
-    """Model outputs -> scores in [0, 1]: softmax over the last axis for logits, a sigmoid for multi-label
-    logits and for a binary model's single logit column; probabilities are checked and passed through.
+    """Raw model outputs [..., C] -> scores in [0, 1], same shape and dtype: softmax over the last axis
+    for logits, a sigmoid for multi-label logits and for a binary model's single logit column (C = 1);
+    probabilities are checked and passed through.
 
     Raises TargetError for `output="probabilities"` values outside [0, 1].
     """
@@ -100,7 +104,8 @@ def aggregate_frames(scores: Array, how: Aggregate) -> Array:
 
 
 def expand_binary(scores: Array, n_labels: int) -> Array:
-    """One score column with two labels is P(label 1): [B, 1] -> [B, 2] = [1 - p, p]."""
+    """One score column with two labels is P(label 1): [B, 1] -> [B, 2] = [1 - p, p]; any other scores
+    are returned unchanged."""
     if scores.shape[-1] == 1 and n_labels == 2:
         xp = array_namespace(scores)
         return xp.concat([1 - scores, scores], axis=-1)

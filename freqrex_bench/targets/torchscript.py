@@ -14,12 +14,17 @@ from .base import Aggregate, FramedTarget, Output
 
 
 class TorchScriptTarget(FramedTarget):
-    """Load `path` with `torch.jit.load` and call it as `model(batch, *extra_args)`.
+    """Load `path` with `torch.jit.load` (CPU) and call it as `model(batch, *extra_args)` on float32
+    [N, L] tensors; a tuple or list output is read at index 0. `labels` and `sample_rate` (Hz) come from
+    the caller (the suite).
 
     Frame-level models set `frame_length` (samples per chunk). A streaming model that keeps state
     across chunks (silero-vad) sets `stateful=True`: each clip of the batch becomes one stream, frames
     are fed in time order with the whole batch at once, and `reset` (a method name; it must exist) is
     called before every batch so no state leaks between batches.
+
+    Raises InvalidInputError for a missing or unloadable file, stateful=True without frame_length, a
+    missing reset method, or bad labels, rate, output or framing.
     """
 
     def __init__(
