@@ -227,8 +227,7 @@ def _validate(args: argparse.Namespace) -> int:
         model_path(spec, suite.base)
     clips = find_clips(suite.data, suite.base, suite.seed)
     print(f"{args.suite}: valid; {len(suite.targets)} target(s), {len(clips)} clip(s), "
-          f"strategies: {', '.join(s.name for s in build_strategies(suite))}"
-          f"{', superposition' if suite.runs('superposition') else ''}; {len(suite.checks)} check(s); "
+          f"strategies: {', '.join(s.name for s in build_strategies(suite))}; {len(suite.checks)} check(s); "
           f"run folder {suite.output_folder}")
     return EXIT_OK
 

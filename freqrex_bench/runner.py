@@ -30,7 +30,7 @@ from .oracle import Oracle
 from .plan import ClipJob, Plan, TargetLoader, make_plan
 from .provenance import run_info
 from .store import RunFolder, latest, record_key
-from .strategy import Context, Strategy
+from .strategy import Context, Strategy, clip_seed
 from .suite import Suite
 from .targets import Target
 
@@ -141,7 +141,8 @@ def run_clip(plan: Plan, folder: RunFolder, job: ClipJob, target: Target) -> Ite
     try:
         clip = read_clip(ref, target.sample_rate, suite.data.duration)
         spec = plan.spec(job.target)
-        ctx = Context.create(clip.signal, Oracle(target, spec.batch_size, spec.budget), suite.seed, clip.warnings)
+        ctx = Context.create(clip.signal, Oracle(target, spec.batch_size, spec.budget), clip_seed(suite.seed, ref.id),
+                             clip.warnings)
     except Exception as exc:  # noqa: BLE001 - any failure on one clip is recorded, and the suite goes on
         yield from (Finished({**head, "strategy": s.name, **failure(exc)}) for s in job.strategies)
         return

@@ -19,6 +19,7 @@ need: adding a strategy touches its own module (and its test).
 
 from __future__ import annotations
 
+import hashlib
 import json
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
@@ -91,6 +92,14 @@ class Strategy(ABC):
     def query_estimate(self) -> int:
         """About how many model queries one clip costs this strategy (its own, an upper bound where the
         search allows one)."""
+
+
+def clip_seed(seed: int, clip_id: str) -> int:
+    """The seed a suite gives one clip: derived from the suite's `seed` and the clip's id (SHA-256), so every
+    clip draws its own random numbers (random baselines, partitions) and a run is reproduced exactly by
+    its seed, whatever the order, batch size or workers that run its clips. An int in [0, 2**63)."""
+    digest = hashlib.sha256(f"{whole_number(seed, 'seed', minimum=0)}\0{clip_id}".encode()).digest()
+    return int.from_bytes(digest[:8], "big") >> 1
 
 
 S = TypeVar("S", bound=type[Strategy])

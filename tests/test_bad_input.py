@@ -77,7 +77,7 @@ def test_a_target_returning_nan_is_a_target_error():
     ("settings", "message"),
     [
         ({"p": 1}, r"p: Input should be greater than or equal to 2 \(got 1\)"),
-        ({"chain_lenght": 3}, r"chain_lenght: unknown key \(expected one of: p, partition"),
+        ({"chain_lenght": 3}, r"chain_lenght: unknown key \(expected one of: method, p, partition"),
         ({"partition": "bands"}, r"partition: Input should be 'contiguous' or 'scatter'"),
         ({"min_confidence": 1.5}, r"min_confidence: Input should be less than or equal to 1"),
     ],

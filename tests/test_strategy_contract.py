@@ -100,8 +100,21 @@ def test_every_clip_strategy_keeps_the_record_contract(name, model, inputs):
         built_on = [ctx.result_of(getattr(strategy, keyword)) for keyword in strategy.requires]
         assert result.prior_queries <= sum(r.queries + getattr(r, "prior_queries", 0) for r in built_on)
     else:
-        assert isinstance(result, CausalResult) and result.queries == ctx.oracle.queries - before
-        assert record["label"] == target.labels[ctx.label]
+        assert result.queries == ctx.oracle.queries - before, "a strategy's queries are exactly what it asked"
+        if isinstance(result, CausalResult):
+            assert record["label"] == target.labels[ctx.label]
+
+
+def same(a, b) -> bool:
+    """Equal records, floats to 1e-6 relative: the planted model's numpy FFT rounds a batch's rows a few
+    ulps differently from single rows, which moves recorded probabilities by ~1e-8 but no decision."""
+    if isinstance(a, dict):
+        return isinstance(b, dict) and a.keys() == b.keys() and all(same(a[k], b[k]) for k in a)
+    if isinstance(a, list):
+        return isinstance(b, list) and len(a) == len(b) and all(same(x, y) for x, y in zip(a, b))
+    if isinstance(a, float) and isinstance(b, float):
+        return bool(np.isclose(a, b, rtol=1e-6, atol=1e-9))
+    return a == b
 
 
 @pytest.mark.parametrize("name", CLIP_SCOPE)
@@ -111,7 +124,7 @@ def test_every_clip_strategy_is_deterministic_whatever_the_batch_size(name, inpu
     for batch_size in (3, 64):
         ctx = Context.create(clip, Oracle(target, batch_size=batch_size), seed=4)
         runs.append(untimed(build(name).run(ctx).to_dict()))
-    assert runs[0] == runs[1]
+    assert same(runs[0], runs[1])
 
 
 def test_target_scope_strategies_keep_their_contract(inputs):

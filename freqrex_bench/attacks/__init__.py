@@ -7,7 +7,7 @@ budget (AttackSettings, attacks.goal). Causal analysis, which the causal attacks
 from ..causal import CausalDiscovery, CausalResult, CausalSettings, Subset
 from ..strategy import Context, Strategy
 from .base import AttackStrategy
-from .baselines import LargestMagnitude, RandomFrequencies
+from .baselines import Kenansville, LargestMagnitude, RandomFrequencies
 from .fourier import FourierAttack
 from .goal import Goal, MinSNR, Misclassification, TargetedMisclassification
 from .gradient import GradientAttack
@@ -30,6 +30,7 @@ __all__ = [
     "FourierAttack",
     "Goal",
     "GradientAttack",
+    "Kenansville",
     "LargestMagnitude",
     "MinSNR",
     "Misclassification",

@@ -2,7 +2,8 @@
 analysis, so the only difference from the causal attack is where the frequencies come from.
 
 - RandomFrequencies: a seeded random ranking of all bins;
-- LargestMagnitude: the bins ranked loudest first.
+- LargestMagnitude: the bins ranked loudest first;
+- Kenansville: the bins ranked quietest first (a published frequency-removal attack).
 """
 
 from __future__ import annotations
@@ -45,3 +46,16 @@ class LargestMagnitude(_WholeSpectrumBaseline):
     def rank(self, ctx: Context, prepared: Any) -> np.ndarray:
         """int64 [M]: every bin by decreasing magnitude |X[k]|, ties by bin index; `prepared` unused."""
         return np.argsort(-ctx.spectrum.magnitude, kind="stable")
+
+
+@register
+class Kenansville(_WholeSpectrumBaseline):
+    """Kenansville (Abdullah et al., "Hear 'No Evil', See 'Kenansville'", IEEE S&P 2021; in armory): zero the
+    quietest frequency components up to an SNR budget. Here it is Algorithm 2's engine on the bins ranked
+    quietest first, under the same ladder, frequency budget, SNR floor and objective as every attack."""
+
+    name = "kenansville"
+
+    def rank(self, ctx: Context, prepared: Any) -> np.ndarray:
+        """int64 [M]: every bin, quietest first (smallest |X[k]|; ties by bin index)."""
+        return np.argsort(ctx.spectrum.magnitude, kind="stable")

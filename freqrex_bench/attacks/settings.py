@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, field_validator
 
@@ -40,6 +40,11 @@ class AttackSettings(BaseModel):
         64, ge=0, le=4096,
         description="once the bracket around the first success spans this many sizes or fewer, probe them all "
         "in one batch, so the smallest n in it is found even if success is not monotone in n",
+    )
+    objective: Literal["highest-snr", "fewest-frequencies"] = Field(
+        "highest-snr",
+        description="what Algorithm 2 minimises: highest-snr (of the flips within max_frequencies, the least "
+        "audible) or fewest-frequencies (the paper: the smallest n, then the weakest mutation)",
     )
 
     @field_validator("ladder")

@@ -14,20 +14,13 @@ from typing import Any
 
 import numpy as np
 
-from ..spectrum import Spectrum
 from ..status import Status
 from ..strategy import Context, Strategy, register
 from ..validation import validated
-from .responsibility import ResponsibilityMap, responsibility
+from .rankings import RANKERS, Problem, Ranking
 from .result import CausalResult, Subset
 from .settings import CausalSettings
 from .subsets import extract, extraction_cost
-
-
-def ranking(spectrum: Spectrum, resp: ResponsibilityMap) -> np.ndarray:
-    """int64 [M]: every bin index, most responsible first (paper Alg. 1 l. 10, "order yf by R_g"); ties
-    (e.g. bins no split reached) loudest first."""
-    return np.lexsort((-spectrum.magnitude, -resp.values))
 
 
 @register
@@ -66,7 +59,8 @@ class CausalDiscovery(Strategy):
         spectrum, settings = ctx.spectrum, self.settings
         if ctx.silence_label == ctx.label:
             # Nothing at all already gets the decision: the empty set is sufficient, nothing is necessary.
-            resp = ResponsibilityMap(np.zeros(spectrum.n_bins), 0, [], False, 0)
+            quiet = np.argsort(spectrum.magnitude, kind="stable")
+            ranked = Ranking(quiet[::-1], np.zeros(spectrum.n_bins), 0, quiet)
             silent = Subset(np.empty(0, dtype=np.int64), np.zeros(spectrum.n_samples, dtype=np.float32),
                             ctx.label, ctx.silence_score)
             stopped: Status | None = Status.SILENCE_IS_CLASS
@@ -74,10 +68,10 @@ class CausalDiscovery(Strategy):
         else:
             reserve = extraction_cost(spectrum.n_bins, settings.grid_ratio, settings.refine_points,
                                       settings.chain_length)
-            resp = responsibility(spectrum, ctx.oracle, ctx.label, settings, np.random.default_rng(ctx.seed), reserve)
+            problem = Problem(spectrum, ctx.oracle, ctx.label, ctx.score, ctx.seed, settings)
+            ranked = RANKERS[settings.method](problem, self._allowance(ctx, reserve))
             extraction_start = ctx.oracle.queries
-            probe, found, stopped = extract(spectrum, ctx.oracle, ctx.label, ctx.score, ranking(spectrum, resp),
-                                            settings)
+            probe, found, stopped = extract(spectrum, ctx.oracle, ctx.label, ctx.score, ranked.order, settings)
             extraction_queries = ctx.oracle.queries - extraction_start
             subsets = {
                 kind: Subset(probe.bins(k), spectrum.keep(probe.masks([k]))[0],
@@ -85,6 +79,8 @@ class CausalDiscovery(Strategy):
                 for kind, k in found.items()
             }
             inverse = probe.removed.get(found["necessary"]) if "necessary" in found else None
+        keep = ranked.details.get("keep", ranked.details)  # the responsibility phase's iterations, if any
+        progress: dict[str, Any] = keep if isinstance(keep, dict) else {}
         return CausalResult(
             label=ctx.label,
             label_name=ctx.labels[ctx.label],
@@ -92,19 +88,29 @@ class CausalDiscovery(Strategy):
             labels=list(ctx.labels),
             sample_rate=spectrum.sample_rate,
             hz=spectrum.hz,
-            responsibility=resp.values,
-            ranking=ranking(spectrum, resp),
+            responsibility=ranked.values,
+            ranking=ranked.order,
+            attack_ranking=ranked.attack_order,
             subsets=subsets,
             inverse_label=None if inverse is None else int(np.argmax(inverse)),
             inverse_score=None if inverse is None else float(np.max(inverse)),
             queries=ctx.oracle.queries - queries_before,
-            responsibility_queries=resp.queries,
+            responsibility_queries=ranked.queries,
             extraction_queries=extraction_queries,
-            iterations=resp.iterations,
-            emd=resp.emd,
-            converged=resp.converged,
+            iterations=int(progress.get("iterations", 0)),
+            emd=list(progress.get("emd", [])),
+            converged=bool(progress.get("converged", False)),
             seconds=time.perf_counter() - began,
             model_seconds=ctx.oracle.model_seconds - model_before,
             stopped=stopped,
             settings=settings.model_dump(),
         )
+
+    def _allowance(self, ctx: Context, reserve: int) -> int:
+        """Queries the ranking may spend: max_queries, leaving `reserve` of a budget for extraction (but
+        never less than half of what remains)."""
+        allowance = self.settings.max_queries
+        remaining = ctx.oracle.remaining
+        if remaining is not None:
+            allowance = min(allowance, max(remaining - reserve, remaining // 2))
+        return allowance

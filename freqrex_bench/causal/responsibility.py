@@ -26,12 +26,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 from itertools import combinations
+from typing import Literal
 
 import numpy as np
 
 from ..oracle import Oracle
 from ..spectrum import Spectrum
 from .settings import CausalSettings
+
+Mode = Literal["keep", "remove"]
 
 # Mutant signals per oracle call while refining: 256 x 30 s at 16 kHz is ~0.5 GB of float32.
 _GROUP_ROWS = 256
@@ -123,15 +126,17 @@ def _mutants(spectrum: Spectrum, job: _Job, parts: list[np.ndarray]) -> np.ndarr
 
 
 def _passing(
-    spectrum: Spectrum, oracle: Oracle, label: int, jobs: list[_Job], splits: list[list[np.ndarray]]
+    spectrum: Spectrum, oracle: Oracle, label: int, jobs: list[_Job], splits: list[list[np.ndarray]], mode: Mode
 ) -> np.ndarray:
     """Which mutants of all jobs keep the label; jobs are grouped into oracle calls of ~_GROUP_ROWS
     signals so memory stays bounded whatever p and beam are (results do not depend on the grouping)."""
     answers, group = [], []
     for job, parts in zip(jobs, splits):
-        group.append(_mutants(spectrum, job, parts))
+        kept = _mutants(spectrum, job, parts)
+        group.append(kept if mode == "keep" else spectrum.signal[None, :] - kept)
         if sum(len(g) for g in group) >= _GROUP_ROWS or job is jobs[-1]:
-            answers.append(oracle.classify(np.concatenate(group)).labels == label)
+            labels = oracle.classify(np.concatenate(group)).labels
+            answers.append(labels == label if mode == "keep" else labels != label)
             group = []
     return np.concatenate(answers)
 
@@ -165,7 +170,7 @@ def _credit(
 
 def _iteration(
     spectrum: Spectrum, oracle: Oracle, label: int, settings: CausalSettings,
-    rng: np.random.Generator, query_cap: int,
+    rng: np.random.Generator, query_cap: int, mode: Mode = "keep",
 ) -> tuple[np.ndarray, int]:
     """One pass of refinement from the whole spectrum; returns the map and the mutants it sent.
 
@@ -181,7 +186,7 @@ def _iteration(
         frontier, splits = frontier[:affordable], splits[:affordable]
         if not frontier:
             break
-        passing = _passing(spectrum, oracle, label, frontier, splits)
+        passing = _passing(spectrum, oracle, label, frontier, splits, mode)
         spent += len(passing)
         refinable = []
         offsets = np.cumsum([0, *sizes[:affordable]])
@@ -194,11 +199,16 @@ def _iteration(
 
 def responsibility(
     spectrum: Spectrum, oracle: Oracle, label: int, settings: CausalSettings, rng: np.random.Generator,
-    reserve: int = 0,
+    reserve: int = 0, mode: Mode = "keep",
 ) -> ResponsibilityMap:
     """Responsibility of each of the M bins for keeping `label` (paper Alg. 1 l. 1-9, Def. 2): iterations
     of partition refinement, drawn from `rng`, until the running map moves by <= epsilon (EMD) on
     `patience` iterations in a row, or max_iterations or max_queries is reached (module docstring).
+
+    `mode="remove"` gives removal responsibility, the necessary side of Def. 3: a combination of parts
+    passes when removing it (with the context) from the whole clip changes the decision, so a part earns
+    1/k from the smallest minimal removal that holds it. The full set always passes: at the top it is
+    silence, which does not get the label unless the clip is silence_is_class.
 
     `reserve` model queries of the oracle's budget are left for extraction (at most half of what
     remains), so this phase never raises QueryBudgetExceeded. Raises TargetError when the model fails.
@@ -212,7 +222,7 @@ def responsibility(
     iterations = 0
     converged = False
     while iterations < settings.max_iterations:
-        values, sent = _iteration(spectrum, oracle, label, settings, rng, allowance - spent)
+        values, sent = _iteration(spectrum, oracle, label, settings, rng, allowance - spent, mode)
         if sent == 0:
             break
         spent += sent

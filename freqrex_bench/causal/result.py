@@ -44,9 +44,12 @@ class CausalResult:
     public API (README's quickstart reads them).
 
     `label` is the original top-1 index and `score` its probability; `hz` float64 [M] the bin
-    frequencies in Hz; `responsibility` float64 [M] the mean of the iterations' normalised maps (it
-    sums to 1); `ranking` int64 [M] every bin, most responsible first (ties: larger magnitude first), the
-    order subsets are prefixes of. `subsets` maps "sufficient", "necessary", "complete" to the Subset
+    frequencies in Hz; `responsibility` float64 [M] the per-bin values of the method's explanation (for
+    `paper` and `freqrex-ns`: the mean of the iterations' normalised keep-side maps, summing to 1);
+    `ranking` int64 [M] every bin, most responsible first, the order subsets are prefixes of;
+    `attack_ranking` int64 [M] the order the attacks alter bins in (for `freqrex-ns`: the score-aware
+    occlusion's drop per unit energy; otherwise the same as `ranking`). `subsets` maps "sufficient",
+    "necessary", "complete" to the Subset
     found. `inverse_label` and `inverse_score` are the decision on the clip without its necessary bins
     (paper §6, "Inversion"), else None. `queries` (model queries) and `seconds` cover the whole
     explain() call (including classifying the clip and silence); `responsibility_queries` and
@@ -62,6 +65,7 @@ class CausalResult:
     hz: np.ndarray
     responsibility: np.ndarray
     ranking: np.ndarray
+    attack_ranking: np.ndarray
     subsets: dict[str, Subset]
     inverse_label: int | None
     inverse_score: float | None

@@ -19,6 +19,13 @@ class CausalSettings(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
+    method: Literal["freqrex-ns", "paper", "removal", "occlusion"] = Field(
+        "freqrex-ns",
+        description="how bins are ranked (causal.rankings): freqrex-ns (the default: the paper's sufficiency "
+        "responsibility for the explanation, score-aware occlusion per unit energy for the attacks), paper "
+        "(the paper's procedure exactly, for reproducing its tables), removal (removal responsibility), "
+        "occlusion (score-aware occlusion alone)",
+    )
     p: int = Field(4, ge=2, le=8, description="parts each set is split into; 2^p - 2 mutants per split")
     partition: Literal["contiguous", "scatter"] = Field(
         "contiguous", description="contiguous bands at random cut points, or scattered random subsets"
@@ -34,10 +41,21 @@ class CausalSettings(BaseModel):
     )
     patience: int = Field(2, ge=1, le=1000, description="consecutive iterations that must pass the epsilon test")
     max_iterations: int = Field(20, ge=1, le=100_000, description="iteration cap when the EMD test never passes")
-    max_queries: int = Field(2000, ge=1, le=MAX_QUERIES, description="query cap for the responsibility phase")
+    max_queries: int = Field(2000, ge=1, le=MAX_QUERIES,
+                             description="query cap for ranking the bins (the responsibility phase)")
     chain_length: int = Field(5, ge=0, le=10_000, description="further prefixes over which a subset must stay stable")
     min_confidence: float = Field(
         0.5, ge=0, le=1, description="a sufficient subset needs score >= this x the original score"
     )
     grid_ratio: float = Field(2.0, gt=1, le=16, description="ratio between probed prefix sizes")
     refine_points: int = Field(3, ge=1, le=64, description="prefix sizes probed per refinement round")
+    keep_share: float = Field(
+        0.6, gt=0, le=1, description="freqrex-ns: share of max_queries for the keep side (paper responsibility)")
+    prune_share: float = Field(
+        0.1, ge=0, le=1, description="freqrex-ns: share of max_queries for pruning the sufficient prefix")
+    occlusion_bands: int = Field(32, ge=1, le=4096, description="occlusion: equal bands removed at the first level")
+    occlusion_branch: int = Field(4, ge=2, le=64, description="occlusion: children of a refined band")
+    occlusion_batch: int = Field(16, ge=1, le=4096, description="occlusion: bands refined per round (one batch)")
+    alpha: float = Field(
+        1.0, ge=0, le=4,
+        description="occlusion: bands are refined and attacked by margin drop / energy^alpha (0: drop alone)")

@@ -85,3 +85,42 @@ def spectrograms(original: np.ndarray, adversarial: np.ndarray, sample_rate: int
     axes[0].set_ylabel("frequency (Hz)")
     figure.suptitle(literal(title), fontsize=10, y=1.04)
     return png(figure)
+
+
+def success_vs_snr(rates: Mapping[str, Mapping[str, float | None]], title: str) -> bytes:
+    """Success rate (share of clips, 0-1) of each strategy at each SNR floor (dB): one line per strategy,
+    the causal attack drawn thickest. `rates` maps strategy -> {floor as text: rate or None}."""
+    figure = Figure(figsize=(6.5, 3.2))
+    axis = figure.subplots()
+    for name, by_floor in rates.items():
+        floors = [float(floor) for floor in by_floor]
+        values = [np.nan if rate is None else 100 * rate for rate in by_floor.values()]
+        axis.plot(floors, values, marker="o", linewidth=2.6 if name == "fourier" else 1.3, label=literal(name))
+    axis.set_xlabel("SNR floor (dB): the change is at least this quiet")
+    axis.set_ylabel("clips flipped (%)")
+    axis.set_ylim(-3, 103)
+    axis.set_title(literal(title), fontsize=10)
+    axis.grid(alpha=0.3)
+    axis.legend(fontsize=7, loc="upper right")
+    return png(figure)
+
+
+def faithfulness(curves: Mapping[str, Mapping[str, list[float]]], title: str) -> bytes:
+    """Mean deletion and insertion curves of each ranking: P(original class) with the top fraction of bins
+    removed (left) or kept alone (right), fraction on a log axis. `curves` maps ranking -> {curve_fraction,
+    deletion_curve, insertion_curve}."""
+    figure = Figure(figsize=(10, 3.2))
+    deletion, insertion = figure.subplots(1, 2, sharey=True)
+    for name, curve in curves.items():
+        width = 2.6 if name in ("freqrex-ns",) else 1.2
+        deletion.plot(curve["curve_fraction"], curve["deletion_curve"], linewidth=width, label=literal(name))
+        insertion.plot(curve["curve_fraction"], curve["insertion_curve"], linewidth=width, label=literal(name))
+    for axis, what in ((deletion, "top bins removed (lower area: more faithful)"),
+                       (insertion, "top bins kept alone (higher area: more faithful)")):
+        axis.set_xscale("log")
+        axis.set_xlabel(f"fraction of bins, {what}", fontsize=8)
+        axis.grid(alpha=0.3)
+    deletion.set_ylabel("P(original class)")
+    insertion.legend(fontsize=7, loc="lower right")
+    figure.suptitle(literal(title), fontsize=10)
+    return png(figure)

@@ -62,12 +62,59 @@ def render(folder: RunFolder, info: dict[str, Any], summary: dict[str, Any], rec
         targets.append({
             "name": name, "figures": figures_of,
             "class_figures": _class_figures(figures_of["classes"]),
+            "charts": _charts(name, figures_of),
+            "verdicts": verdicts(figures_of),
             "examples": [_example(folder, clip, audio) for clip in _pick_examples(mine, examples)],
             "errors": [r for r in mine if not r["ok"]],
         })
     return _environment().get_template("report.html.j2").render(
         title=title, info=info, summary=summary, targets=targets, attacks=attacks_shown(),
     )
+
+
+CAUSAL_ATTACK = "fourier"
+FREQUENCY_BASELINES = ("largest-magnitude", "random-frequencies", "kenansville")
+VERDICT_FLOORS = ("20", "30")
+
+
+def verdicts(figures_of: dict[str, Any]) -> list[str]:
+    """Plain sentences on where the causal attack and ranking win or lose against the baselines, from the
+    summary alone: success at 20 and 30 dB floors, median SNR of flips, and deletion AUC."""
+    strategies, said = figures_of["strategies"], []
+    causal = strategies.get(CAUSAL_ATTACK)
+    if causal:
+        for floor in VERDICT_FLOORS:
+            ours = causal["success_at_snr"].get(floor)
+            for name in FREQUENCY_BASELINES:
+                theirs = strategies.get(name, {}).get("success_at_snr", {}).get(floor)
+                if ours is None or theirs is None:
+                    continue
+                how = "wins" if ours > theirs else "ties" if ours == theirs else "LOSES"
+                said.append(f"At a {floor} dB SNR floor the causal attack flipped {rate(ours)} of clips, {name} "
+                            f"{rate(theirs)}: the causal attack {how}.")
+    faithful = figures_of.get("faithfulness") or {}
+    method = next((name for name in ("freqrex-ns", "paper", "removal", "occlusion") if name in faithful), None)
+    if method is not None:
+        ours = faithful[method]["deletion_auc"]
+        for name in ("loudest", "random"):
+            if name in faithful and ours is not None and faithful[name]["deletion_auc"] is not None:
+                theirs = faithful[name]["deletion_auc"]
+                how = "collapses the decision sooner" if ours < theirs else "does NOT collapse the decision sooner"
+                said.append(f"Deletion AUC {ours:.3f} for {method} against {theirs:.3f} for {name}: the causal ranking "
+                            f"{how}.")
+    return said
+
+
+def _charts(name: str, figures_of: dict[str, Any]) -> dict[str, str]:
+    charts = {}
+    rates = {s: f["success_at_snr"] for s, f in figures_of["strategies"].items() if f.get("success_at_snr")
+             and f["runs"]}
+    if rates:
+        charts["success_vs_snr"] = data_uri("image/png", figures.success_vs_snr(rates, f"{name}: success vs SNR floor"))
+    if figures_of.get("faithfulness"):
+        charts["faithfulness"] = data_uri("image/png", figures.faithfulness(
+            figures_of["faithfulness"], f"{name}: faithfulness of rankings (mean over clips)"))
+    return charts
 
 
 def _class_figures(classes: dict[str, Any]) -> dict[str, str]:

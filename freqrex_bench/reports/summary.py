@@ -10,6 +10,9 @@ from statistics import mean, median
 from typing import Any
 
 SUBSETS = ("sufficient", "necessary", "complete")
+# SNR floors (dB) at which every attack's success is reported: the share of its runs that reached the goal
+# with a change of at least that SNR (exact for the highest-snr objective; a lower bound for fewest-frequencies).
+SNR_FLOORS = (0.0, 10.0, 20.0, 30.0, 40.0)
 
 
 def summarize(records: Iterable[dict[str, Any]], targets: list[str]) -> dict[str, Any]:
@@ -27,7 +30,7 @@ def _target(records: list[dict[str, Any]]) -> dict[str, Any]:
     with_truth = [r for r in ok if r["truth"] is not None]
     by_strategy: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for record in records:
-        if record["strategy"] not in ("causal", "superposition"):
+        if record["strategy"] not in ("causal", "superposition", "faithfulness"):
             by_strategy[record["strategy"]].append(record)
     superposition = next((r for r in records if r["strategy"] == "superposition"), None)
     warnings = {r["clip"]: r["warnings"] for r in records if r["clip"] is not None and r.get("warnings")}
@@ -41,6 +44,7 @@ def _target(records: list[dict[str, Any]]) -> dict[str, Any]:
         "strategies": {name: _strategy(rs) for name, rs in by_strategy.items()},
         "stft_frame_sizes": _frame_sizes(by_strategy.get("stft", [])),
         "superposition": _superposition(superposition),
+        "faithfulness": _faithfulness([r for r in records if r["strategy"] == "faithfulness" and r["ok"]]),
     }
 
 
@@ -111,6 +115,8 @@ def _strategy(records: list[dict[str, Any]]) -> dict[str, Any]:
         "mean_total_queries": _mean(r["queries"] + r["prior_queries"] for r in ok),
         "pcm16_survival_rate": _share(r["survives_pcm16"] for r in won if r["survives_pcm16"] is not None),
         "error_rate": _share(not r["ok"] for r in records),
+        "success_at_snr": {f"{floor:g}": _share(r["success"] and r["snr_db"] is not None and r["snr_db"] >= floor
+                                                for r in ok) for floor in SNR_FLOORS},
         "statuses": dict(sorted(Counter(r.get("status", "success" if r["success"] else "no_flip")
                                         for r in ok).items())),
     }
@@ -144,3 +150,31 @@ def _share(flags: Iterable[bool]) -> float | None:
 def _mean(values: Iterable[float | None]) -> float | None:
     present = [v for v in values if v is not None]
     return mean(present) if present else None
+
+
+def _faithfulness(records: list[dict[str, Any]]) -> dict[str, Any]:
+    """Per ranking over the clips: mean deletion and insertion AUC, median sufficient size, mean queries and
+    seconds, and the mean curves (sizes as fractions of the clip's bins, scores averaged by grid point)."""
+    rows: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for record in records:
+        for name, row in record["record"]["rankings"].items():
+            if "error" not in row:
+                rows[name].append({**row, "n_bins": max(row["sizes"])})
+    out = {}
+    for name, measured in rows.items():
+        sizes = [r["sufficient_size"] for r in measured if r["sufficient_size"] is not None]
+        points = min(len(r["deletion"]) for r in measured)
+        out[name] = {
+            "clips": len(measured),
+            "deletion_auc": _mean(r["deletion_auc"] for r in measured),
+            "insertion_auc": _mean(r["insertion_auc"] for r in measured),
+            "sufficient_size_median": median(sizes) if sizes else None,
+            "sufficient_fraction_median": median(r["sufficient_size"] / r["n_bins"] for r in measured
+                                                 if r["sufficient_size"] is not None) if sizes else None,
+            "queries_mean": _mean(r["queries"] for r in measured),
+            "seconds_mean": _mean(r["seconds"] for r in measured),
+            "curve_fraction": [_mean(r["sizes"][i] / r["n_bins"] for r in measured) for i in range(points)],
+            "deletion_curve": [_mean(r["deletion"][i] for r in measured) for i in range(points)],
+            "insertion_curve": [_mean(r["insertion"][i] for r in measured) for i in range(points)],
+        }
+    return out

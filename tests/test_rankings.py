@@ -1,0 +1,154 @@
+"""Causal rankings that beat loudness: known-answer models where loudness misleads (issue: faithfulness
+curves, removal responsibility, least-audible attacks). Each test fails when its feature is removed."""
+
+import numpy as np
+import pytest
+
+from freqrex_bench import Oracle
+from freqrex_bench.attacks import AttackSettings, LargestMagnitude
+from freqrex_bench.causal import CausalSettings, Faithfulness
+from freqrex_bench.causal.faithfulness import curves
+from freqrex_bench.causal.rankings import RANKERS, Problem, bin_energy
+from freqrex_bench.strategy import Context
+from freqrex_bench.targets import CallableTarget
+
+from .support import PlantedBands
+
+RATE = 8000
+
+
+def context(target, clip, seed=0):
+    return Context.create(clip, Oracle(target, batch_size=64), seed=seed)
+
+
+def problem(ctx, **settings):
+    return Problem(ctx.spectrum, ctx.oracle, ctx.label, ctx.score, ctx.seed, CausalSettings(**settings))
+
+
+def test_a_the_default_ranking_collapses_a_quiet_band_decision_sooner_than_loudness():
+    """(a) The decision rests on two quiet bands; loud tones at 300 and 3300 Hz carry most of the energy."""
+    planted = PlantedBands(fraction=0.5)
+    ctx = context(planted.target, planted.clip)
+    default = RANKERS["freqrex-ns"](problem(ctx), 2000)
+    ours, loud = curves(ctx, default.order, 20), curves(ctx, RANKERS["loudest"](problem(ctx), 0).order, 20)
+    assert ours.deletion_auc < loud.deletion_auc - 0.2, (ours.deletion_auc, loud.deletion_auc)
+    assert default.queries <= 2000
+    k = 50
+    assert planted.in_band[default.order[:k]].mean() >= 0.8
+    assert planted.in_band[default.attack_order[:k]].mean() >= 0.8
+
+
+class RedundantBands:
+    """(b) Known answer: "present" is a soft OR of two quiet bands A (1000-1100 Hz) and B (2500-2600 Hz):
+    removing either alone keeps it (p ~ 0.99), removing both flips it. A decoy band C (1500-1600 Hz) is
+    "present" only when heard in silence: kept alone it is sufficient, but removing it from the clip
+    changes nothing. Loud tones elsewhere are irrelevant. Keeping parts alone (sufficiency) credits C as
+    much as A and B; removing parts (necessity) credits only A and B."""
+
+    bands = ((1000.0, 1100.0), (2500.0, 2600.0))
+    decoy = (1500.0, 1600.0)
+
+    def __init__(self, seed: int = 1):
+        rng = np.random.default_rng(seed)
+        t = np.arange(RATE) / RATE
+        self.hz = np.fft.rfftfreq(RATE, 1 / RATE)
+        self.masks = [(self.hz >= lo) & (self.hz < hi) for lo, hi in self.bands]
+        self.decoy_mask = (self.hz >= self.decoy[0]) & (self.hz < self.decoy[1])
+        noise = np.fft.rfft(0.02 * rng.standard_normal(RATE))
+        for mask in (*self.masks, self.decoy_mask):
+            noise[mask] *= 0.5
+        tones = 0.5 * np.sin(2 * np.pi * 300 * t) + 0.4 * np.sin(2 * np.pi * 3300 * t)
+        self.clip = (np.fft.irfft(noise, RATE) + tones).astype(np.float32)
+        self.thresholds = [0.5 * self.energy(self.clip[None], mask)[0] for mask in (*self.masks, self.decoy_mask)]
+        self.outside_decoy = self.energy(self.clip[None], ~self.decoy_mask)[0]
+        self.target = CallableTarget(self, ["absent", "present"], RATE, name="redundant-bands")
+
+    @staticmethod
+    def energy(batch, mask):
+        return np.square(np.abs(np.fft.rfft(batch, axis=1))[:, mask]).sum(axis=1)
+
+    def __call__(self, batch):
+        masks = (*self.masks, self.decoy_mask)
+        pa, pb, pc = (1 / (1 + np.exp(-10 * (self.energy(batch, m) / t - 1))) for m, t in zip(masks, self.thresholds))
+        alone = self.energy(batch, ~self.decoy_mask) < 0.01 * self.outside_decoy
+        present = 1 - (1 - 0.99 * pa) * (1 - 0.99 * pb) * (1 - 0.99 * pc * alone)
+        return np.stack([1 - present, present], axis=1)
+
+
+@pytest.mark.parametrize("ranker", ["removal"])
+def test_b_removal_responsibility_ranks_two_redundant_quiet_bands_first(ranker):
+    model = RedundantBands()
+    ctx = context(model.target, model.clip)
+    both = model.masks[0] | model.masks[1]
+    ranking = RANKERS[ranker](problem(ctx), 2000)
+    top = ranking.order[: int(both.sum())]
+    assert both[top].mean() >= 0.8, both[top].mean()
+    assert model.masks[0][top].sum() >= 20 and model.masks[1][top].sum() >= 20  # both bands, not one
+    assert not model.decoy_mask[top].any()  # sufficient alone, but not necessary: no removal credit
+
+
+class ToneAndBand:
+    """(c) Known answer: "both" needs a loud 300 Hz tone (more than 1% of its energy left, so only removing
+    its bin kills it) AND a quiet 2000-2400 Hz band (more than 70% of its energy left, so x0.75 on it is
+    enough). Loudest first, the tone is bin 1: removing it flips with one frequency at about 0 dB; the
+    quiet flip attenuates the tone and the band by x0.75 together, at about 12 dB."""
+
+    def __init__(self, seed: int = 2):
+        rng = np.random.default_rng(seed)
+        t = np.arange(RATE) / RATE
+        hz = np.fft.rfftfreq(RATE, 1 / RATE)
+        self.tone, self.band = (hz == 300), (hz >= 2000) & (hz < 2400)
+        spectrum = np.fft.rfft(0.001 * rng.standard_normal(RATE))
+        spectrum[self.band] += np.fft.rfft(0.05 * rng.standard_normal(RATE))[self.band]
+        self.clip = (np.fft.irfft(spectrum, RATE) + 0.5 * np.sin(2 * np.pi * 300 * t)).astype(np.float32)
+        self.tone_energy = self.energy(self.clip[None], self.tone)[0]
+        self.band_energy = self.energy(self.clip[None], self.band)[0]
+        self.target = CallableTarget(self, ["missing", "both"], RATE, name="tone-and-band")
+
+    @staticmethod
+    def energy(batch, mask):
+        return np.square(np.abs(np.fft.rfft(batch, axis=1))[:, mask]).sum(axis=1)
+
+    def __call__(self, batch):
+        tone = self.energy(batch, self.tone) > 0.01 * self.tone_energy
+        band = self.energy(batch, self.band) > 0.7 * self.band_energy
+        both = (tone & band).astype(np.float32)
+        return np.stack([1 - both, both], axis=1)
+
+
+def test_c_the_highest_snr_objective_finds_the_quiet_flip_that_fewest_frequencies_passes_over():
+    model = ToneAndBand()
+    ctx = context(model.target, model.clip)
+    fewest = LargestMagnitude(AttackSettings(objective="fewest-frequencies")).run(ctx)
+    quiet = LargestMagnitude(AttackSettings(objective="highest-snr")).run(ctx)
+    assert fewest.success and fewest.changed == 1 and fewest.snr_db < 1
+    assert quiet.success and quiet.snr_db > fewest.snr_db + 10 and quiet.changed > fewest.changed
+    assert quiet.mutation == {"amplitude": 0.75}
+
+
+def test_the_attack_ranking_prefers_evidence_per_unit_energy():
+    """Occlusion ranks bands by the margin drop their removal causes per unit of energy removed, so the
+    quiet band that decides (a) comes before the loud tones an attacker could also remove."""
+    planted = PlantedBands(fraction=0.9)
+    ctx = context(planted.target, planted.clip)
+    ranking = RANKERS["occlusion"](problem(ctx), 600)
+    energy = bin_energy(ctx.spectrum)
+    first = ranking.attack_order[:100]
+    assert planted.in_band[first].mean() >= 0.8
+    assert energy[first].sum() < 0.05 * energy.sum()
+    assert ranking.queries <= 600
+
+
+def test_faithfulness_compares_every_ranking_at_one_budget():
+    planted = PlantedBands(fraction=0.5)
+    ctx = context(planted.target, planted.clip)
+    strategy = Faithfulness(CausalSettings(max_queries=400), rankings=("freqrex-ns", "paper", "loudest", "random"))
+    result = strategy.run(ctx)
+    rows = result.rankings
+    assert set(rows) == {"freqrex-ns", "paper", "loudest", "random"} and result.reused == ["freqrex-ns"]
+    assert rows["loudest"]["ranking_queries"] == 0 and rows["paper"]["ranking_queries"] <= 400
+    assert rows["freqrex-ns"]["deletion_auc"] < rows["loudest"]["deletion_auc"]
+    assert rows["freqrex-ns"]["deletion_auc"] < rows["random"]["deletion_auc"]
+    for row in rows.values():
+        assert 0 <= row["deletion_auc"] <= 1 and 0 <= row["insertion_auc"] <= 1
+        assert len(row["deletion"]) == len(row["sizes"]) == len(row["insertion"])
