@@ -19,7 +19,7 @@ from .suite import CheckSpec
 SNR_METRICS = ("median_snr_db", "best_snr_db")
 # For `compare`: metrics where a rise means the model got less robust (or the run less healthy).
 WORSE_WHEN_HIGHER = ("success_rate", "success_rate_1", "success_rate_5", "pcm16_survival_rate", "median_snr_db",
-                     "error_rate")
+                     "error_rate", "corruption_flip_rate")
 
 
 @dataclass(frozen=True)
@@ -41,9 +41,13 @@ class CheckOutcome:
 
 def metric_of(summary: dict[str, Any], target: str, strategy: str, metric: str) -> tuple[float | None, dict[str, Any]]:
     """A strategy's metric on a target in a summary (None when absent), and the strategy's whole block of
-    metrics (causal discovery has error_rate and mean_queries only)."""
+    metrics (causal discovery has error_rate and mean_queries only; `corruptions` is its own block, with
+    corruption_flip_rate)."""
     figures = summary["targets"].get(target, {})
-    block = figures.get("causal", {}) if strategy == "causal" else figures.get("strategies", {}).get(strategy, {})
+    if strategy in ("causal", "corruptions"):
+        block = figures.get(strategy) or {}
+    else:
+        block = figures.get("strategies", {}).get(strategy, {})
     return block.get(metric), block
 
 
@@ -79,10 +83,10 @@ def _judge(check: CheckSpec, target: str, value: float | None, block: dict[str, 
 def compare(base: dict[str, Any], new: dict[str, Any], tolerance: float, snr_tolerance_db: float) -> list[CheckOutcome]:
     """Per target and strategy of the base run: did robustness regress beyond the tolerances?
 
-    Success rates (and the error rate) may rise by at most `tolerance` (absolute, a share in [0, 1]); the
-    median SNR of successful attacks may rise (the attacks got subtler) by at most `snr_tolerance_db`
-    (dB). A target or strategy of the base run missing from the new one fails: a gate must not pass by
-    comparing nothing. Raises InvalidInputError for a summary of another shape (attack_figures).
+    Success rates (and the error rate, and the corruptions' mean flip rate) may rise by at most `tolerance`
+    (absolute, a share in [0, 1]); the median SNR of successful attacks may rise (the attacks got subtler)
+    by at most `snr_tolerance_db` (dB). A target or strategy of the base run missing from the new one fails:
+    a gate must not pass by comparing nothing. Raises InvalidInputError for a summary of another shape (attack_figures).
     """
     before_all, after_all = attack_figures(base, "BASE"), attack_figures(new, "NEW")
     outcomes = []
@@ -119,6 +123,10 @@ def attack_figures(summary: Any, which: str) -> dict[tuple[str, str], dict[str, 
         strategies = block.get("strategies", {}) if isinstance(block, dict) else None
         if not isinstance(strategies, dict):
             raise bad(f"targets.{target}.strategies is not a mapping")
+        if isinstance(block, dict) and block.get("corruptions") is not None:  # corruption robustness, compared alike
+            if not isinstance(block["corruptions"], dict):
+                raise bad(f"targets.{target}.corruptions is not a mapping")
+            strategies = {**strategies, "corruptions": block["corruptions"]}
         for strategy, metrics in strategies.items():
             for metric in WORSE_WHEN_HIGHER:
                 value = metrics.get(metric) if isinstance(metrics, dict) else "?"

@@ -2,13 +2,18 @@
 
 Exit codes: 0 success (every check holds); 1 a check failed, robustness regressed, or the work could
 not finish (the model raised or returned unusable scores); 2 invalid input (bad arguments, suite,
-settings, files); 130 interrupted (finished results are kept; run again to resume). Errors are one
-line on stderr, never a traceback.
+settings, files, a parallel run without Ray installed); 130 interrupted (finished results are kept; run
+again to resume; parallel workers are stopped). Errors are one line on stderr, never a traceback.
+
+`run --workers N` runs the suite's (target, clip) jobs in N Ray worker processes on this machine;
+`--address ADDR` (or RAY_ADDRESS) on an existing Ray cluster (docs/ray.md).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import sys
 import warnings
 from collections.abc import Sequence
@@ -28,6 +33,16 @@ def _setting(text: str) -> tuple[str, str]:
     if not sep or not key:
         raise argparse.ArgumentTypeError(f"expected KEY=VALUE, got {text!r}")
     return key, value
+
+
+def _workers(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number of workers >= 0, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a whole number of workers >= 0, got {text!r}")
+    return value
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -51,6 +66,11 @@ def _parser() -> argparse.ArgumentParser:
         "--set", dest="settings", type=_setting, action="append", default=[], metavar="KEY=VALUE",
         help=f"a discovery setting, repeatable; one of: {', '.join(CausalSettings.model_fields)}",
     )
+    explain.add_argument("--html", type=Path, metavar="OUT.html",
+                         help="also write the one-clip page: responsibility over Hz with the subsets marked, "
+                         "and the clip, sufficient, necessary and without-necessary signals to listen to")
+    explain.add_argument("--json", action="store_true",
+                         help="print the explanation as one JSON object (for scripts) instead of the summary")
     explain.add_argument("--quiet", action="store_true", help="no progress bar")
 
     run = commands.add_parser("run", help="run a suite: explanations, attacks, report, checks",
@@ -62,6 +82,12 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--retry-errors", action="store_true", help="re-run work that ended in an error last time")
     run.add_argument("--junit", type=Path, help="also write the checks as JUnit XML to this file")
     run.add_argument("--quiet", action="store_true", help="no progress bar or cost estimate")
+    run.add_argument("--workers", type=_workers, metavar="N",
+                     help="run (target, clip) jobs in N worker processes through Ray (needs the ray extra; "
+                     "default: the suite's execution.workers; 0: serially in this process, the default)")
+    run.add_argument("--address", metavar="ADDR",
+                     help="run on the existing Ray cluster at ADDR (e.g. auto, host:6379); "
+                     "default: $RAY_ADDRESS when set; see docs/ray.md")
 
     report = commands.add_parser("report", help="re-render report.html and summary.json of a run folder",
                                  description="Re-render a run's report and summary from its results, without "
@@ -124,6 +150,8 @@ def _explain(args: argparse.Namespace) -> int:
 
     settings: dict[str, Any] = {key: _number(value) for key, value in args.settings}
     CausalDiscovery(**settings)  # check settings before the (slow) model load
+    if args.html is not None and not args.html.parent.is_dir():
+        raise InvalidInputError(f"--html: cannot write {str(args.html)!r}: no folder {str(args.html.parent)!r}")
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", ClipWarning)
         result = explain(
@@ -135,8 +163,32 @@ def _explain(args: argparse.Namespace) -> int:
             print(f"freqrex-bench: warning: {warning.message}", file=sys.stderr)
         else:
             warnings.showwarning(warning.message, warning.category, warning.filename, warning.lineno)
-    print(summary(result))
+    if args.html is not None:
+        _write_explanation_page(args, result)
+    if args.json:
+        from .reports.explanation import explanation_json
+
+        print(json.dumps(explanation_json(result, args.clip.name), allow_nan=False))
+    else:
+        print(summary(result))
     return EXIT_OK
+
+
+def _write_explanation_page(args: argparse.Namespace, result: CausalResult) -> None:
+    """Write `explain --html`'s page: the clip as the model heard it (prepared as `explain` prepares it)."""
+    from .data import prepare_clip
+    from .reports.explanation import explanation_page
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ClipWarning)  # already reported once
+        original = prepare_clip(args.clip, None, result.sample_rate).signal
+    page = explanation_page(result, original, args.clip.name, str(args.model))
+    try:
+        args.html.write_text(page, encoding="utf-8")
+    except OSError as exc:
+        raise InvalidInputError(f"--html: cannot write {str(args.html)!r}: {exc.strerror or exc}") from None
+    if not args.json:
+        print(f"page: {args.html}", file=sys.stderr)
 
 
 def _number(value: str) -> int | float | str:
@@ -153,8 +205,9 @@ def _run(args: argparse.Namespace) -> int:
     from .suite import load_suite
 
     suite = load_suite(args.suite)
+    address = args.address or (os.environ.get("RAY_ADDRESS") or None if args.workers != 0 else None)
     outcome = run_suite(suite, args.out, fresh=args.fresh, retry_errors=args.retry_errors, progress=not args.quiet,
-                        log=(lambda line: None) if args.quiet else None)
+                        log=(lambda line: None) if args.quiet else None, workers=args.workers, address=address)
     return _conclude(suite.name, outcome.folder.root, outcome.checks, outcome.errors, args.junit,
                      f"{outcome.new_records} new result(s), {len(outcome.records)} in all")
 

@@ -18,7 +18,7 @@ from .data import ClipRef, find_clips
 from .errors import InvalidInputError
 from .store import Key
 from .strategy import STRATEGIES, Strategy
-from .suite import CallableSpec, HFSpec, ONNXSpec, Suite, TargetSpec, TorchScriptSpec
+from .suite import CallableSpec, HFSpec, ONNXSpec, Suite, TargetSpec, TFLiteSpec, TorchScriptSpec
 from .targets import CallableTarget, Target
 
 
@@ -43,7 +43,7 @@ def model_path(spec: TargetSpec, base: Path) -> Path | None:
     return path
 
 
-EXTRAS = {"hf": "hf", "torchscript": "torch", "onnx": "onnx", "callable": "all"}
+EXTRAS = {"hf": "hf", "torchscript": "torch", "onnx": "onnx", "tflite": "tflite", "callable": "all"}
 
 
 def build_target(spec: TargetSpec, base: Path) -> Target:
@@ -71,17 +71,22 @@ def _load(spec: TargetSpec, base: Path) -> Target:
     if isinstance(spec, HFSpec):
         from .targets import HFTarget
 
-        return HFTarget(path, output=spec.output, **framing)
+        return HFTarget(path, output=spec.output, device=spec.device, **framing)
     if isinstance(spec, TorchScriptSpec):
         from .targets import TorchScriptTarget
 
         return TorchScriptTarget(path, spec.labels, spec.sample_rate, spec.output, extra_args=spec.extra_args,
-                                 stateful=spec.stateful, reset=spec.reset, **framing)
+                                 stateful=spec.stateful, reset=spec.reset, device=spec.device, **framing)
     if isinstance(spec, ONNXSpec):
         from .targets import ONNXTarget
 
         return ONNXTarget(path, spec.labels, spec.sample_rate, spec.output, input_name=spec.input_name,
                           output_name=spec.output_name, **framing)
+    if isinstance(spec, TFLiteSpec):
+        from .targets import TFLiteTarget
+
+        return TFLiteTarget(path, spec.labels, spec.sample_rate, spec.output, output_name=spec.output_name,
+                            num_threads=spec.num_threads, **framing)
     return CallableTarget(spec.function, spec.labels, spec.sample_rate, spec.output, **framing)
 
 
@@ -99,7 +104,9 @@ def build_strategies(suite: Suite) -> list[Strategy]:
         if name not in built:
             cls = STRATEGIES[name]
             needs = {keyword: build(required) for keyword, required in cls.requires.items()}
-            built[name] = cls(getattr(suite, cls.settings_section), **needs, **parameters.get(name, {}))  # type: ignore[call-arg]
+            # a strategy with file parameters (corruptions' noise_paths) reads them relative to the suite's folder
+            folder = {"base": suite.base} if getattr(cls, "uses_suite_folder", False) else {}
+            built[name] = cls(getattr(suite, cls.settings_section), **needs, **folder, **parameters.get(name, {}))  # type: ignore[call-arg]
         return built[name]
 
     listed = ["causal", *(name for name in parameters if name != "causal")]

@@ -37,15 +37,21 @@ class _FramedSpec(_Strict):
                                description="model queries allowed per clip (default unlimited)")
 
 
+Device = Literal["cpu", "cuda"]
+MAX_WORKERS = 4096
+
+
 class HFSpec(_FramedSpec):
     """A `kind: hf` target (HFTarget): a local transformers audio-classification folder, `path`, relative to
-    the suite; labels and sample rate come from the model, `output` overrides its activation. Every
+    the suite; labels and sample rate come from the model, `output` overrides its activation, `device`
+    says where it runs (cpu, or cuda: a GPU, an error on a machine without one). Every
     target also takes `name`, `frame_length` and `hop` (samples), `aggregate`, `batch_size` and `budget`
     (model queries per clip). Bad values are InvalidInputError naming the key when the suite is read."""
 
     kind: Literal["hf"]
     path: str = Field(description="a local transformers audio-classification model folder")
     output: Output | None = Field(None, description="override the activation chosen from the config")
+    device: Device = Field("cpu", description="where the model runs: cpu, or cuda (a GPU; an error without one)")
 
 
 class _LabelledSpec(_FramedSpec):
@@ -58,14 +64,16 @@ class _LabelledSpec(_FramedSpec):
 
 class TorchScriptSpec(_LabelledSpec):
     """A `kind: torchscript` target (TorchScriptTarget): a torch.jit file `path` with its `labels` and
-    `sample_rate` (Hz), `extra_args` passed after the batch, and `stateful`/`reset` for streaming models;
-    plus the keys every target takes (HFSpec). Bad values are InvalidInputError when the suite is read."""
+    `sample_rate` (Hz), `extra_args` passed after the batch, `stateful`/`reset` for streaming models and
+    `device` (cpu or cuda, as for HFSpec); plus the keys every target takes (HFSpec). Bad values are
+    InvalidInputError when the suite is read."""
 
     kind: Literal["torchscript"]
     path: str = Field(description="a torch.jit model file, or pkg:<package>/<file> inside an installed package")
     extra_args: list[int | float | str] = Field(default_factory=list, description="passed after the batch")
     stateful: bool = False
     reset: str | None = "reset_states"
+    device: Device = Field("cpu", description="where the model runs: cpu, or cuda (a GPU; an error without one)")
 
 
 class ONNXSpec(_LabelledSpec):
@@ -79,6 +87,18 @@ class ONNXSpec(_LabelledSpec):
     output_name: str | None = None
 
 
+class TFLiteSpec(_LabelledSpec):
+    """A `kind: tflite` target (TFLiteTarget): a TensorFlow Lite file `path` with its `labels` and
+    `sample_rate` (Hz), the `output_name` to use (default: the first) and the interpreter's
+    `num_threads`; plus the keys every target takes (HFSpec). Bad values are InvalidInputError when the
+    suite is read."""
+
+    kind: Literal["tflite"]
+    path: str = Field(description="a .tflite model file, or pkg:<package>/<file> inside an installed package")
+    output_name: str | None = None
+    num_threads: int | None = Field(None, ge=1, le=256, description="interpreter threads (default: LiteRT's)")
+
+
 class CallableSpec(_LabelledSpec):
     """A `kind: callable` target (CallableTarget): a Python function named 'package.module:function' with
     its `labels` and `sample_rate` (Hz); plus the keys every target takes (HFSpec). Bad values are
@@ -88,7 +108,7 @@ class CallableSpec(_LabelledSpec):
     function: str = Field(pattern=r"^[\w.]+:[\w.]+$", description="'package.module:function'")
 
 
-TargetSpec = Annotated[HFSpec | TorchScriptSpec | ONNXSpec | CallableSpec, Field(discriminator="kind")]
+TargetSpec = Annotated[HFSpec | TorchScriptSpec | ONNXSpec | TFLiteSpec | CallableSpec, Field(discriminator="kind")]
 
 
 class DataSpec(_Strict):
@@ -142,18 +162,22 @@ class StrategySpec(_Strict):
 
 
 def metrics_of(strategy: str) -> tuple[str, ...]:
-    """The metrics a check may bound for a registered clip-scope strategy: one without a unit (causal
-    discovery) has no success, and only frequency attacks count success within 1 and 5 changes."""
+    """The metrics a check may bound for a registered clip-scope strategy: `corruptions` has its mean flip
+    rate; another one without a unit (causal discovery) has no success, and only frequency attacks count
+    success within 1 and 5 changes."""
+    if strategy == "corruptions":
+        return ("corruption_flip_rate", "mean_queries", "error_rate")
     unit = STRATEGIES[strategy].unit
     if unit is None:
         return ("mean_queries", "error_rate")
+    attack = tuple(m for m in METRICS if m != "corruption_flip_rate")
     if unit == "frequencies":
-        return METRICS
-    return tuple(m for m in METRICS if m not in ("success_rate_1", "success_rate_5"))
+        return attack
+    return tuple(m for m in attack if m not in ("success_rate_1", "success_rate_5"))
 
 
 METRICS = ("success_rate", "success_rate_1", "success_rate_5", "median_snr_db", "best_snr_db", "mean_queries",
-           "pcm16_survival_rate", "error_rate")
+           "pcm16_survival_rate", "error_rate", "corruption_flip_rate")
 
 
 class CheckSpec(_Strict):
@@ -173,6 +197,16 @@ class CheckSpec(_Strict):
         return self
 
 
+class ExecutionSpec(_Strict):
+    """The suite's `execution:` section: how many Ray worker processes run its (target, clip) jobs
+    (`workers`; 0 or null: serially in this process, at most MAX_WORKERS). Speed only: it is not part of
+    the fingerprint, and `freqrex-bench run --workers N` overrides it. Bad values are InvalidInputError
+    naming the key when the suite is read."""
+
+    workers: int | None = Field(None, ge=0, le=MAX_WORKERS,
+                                description="Ray worker processes (0 or null: serial, in this process)")
+
+
 class ReportSpec(_Strict):
     """The suite's `report:` section: the page `title` (default "freqrex-bench: <suite name>"), whether to
     embed `audio`, and how many `examples` clips per target are shown in detail (0-50; InvalidInputError
@@ -185,10 +219,10 @@ class ReportSpec(_Strict):
 
 class Suite(_Strict):
     """A validated suite (docs/suite.md): `targets`, `data`, the shared `discovery` (CausalSettings) and
-    `attacks` (AttackSettings) settings, the `strategies` to run, `seed`, `output` folder, `report` options
-    and `checks`. Frozen; build it with load_suite or parse_suite, which raise InvalidInputError naming
-    the key path (and line) of every bad value, a repeated target or strategy name, or a check on a
-    strategy, metric or target the suite does not have."""
+    `attacks` (AttackSettings) settings, the `strategies` to run, `seed`, `output` folder, `report` options,
+    `checks` and `execution` (parallel workers). Frozen; build it with load_suite or parse_suite, which
+    raise InvalidInputError naming the key path (and line) of every bad value, a repeated target or
+    strategy name, or a check on a strategy, metric or target the suite does not have."""
 
     name: str = Field("suite", pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$", max_length=80)
     seed: int = Field(0, ge=0, description="one seed reproduces the run exactly")
@@ -199,6 +233,7 @@ class Suite(_Strict):
     attacks: AttackSettings = Field(default_factory=AttackSettings)
     strategies: list[StrategySpec] = Field(default_factory=lambda: [StrategySpec(name="causal")], min_length=1)
     report: ReportSpec = Field(default_factory=ReportSpec)
+    execution: ExecutionSpec = Field(default_factory=ExecutionSpec)
     checks: list[CheckSpec] = Field(default_factory=list)
 
     _base: Path = PrivateAttr(default_factory=Path.cwd)

@@ -34,7 +34,20 @@ _NETWORK_SCHEMES = ("http:", "https:", "ws:", "wss:")
 
 _AUDIO_READY = "() => Array.from(document.querySelectorAll('audio')).every(a => a.readyState >= 1 || a.error)"
 
+# Before the snapshot: which <details> were closed on load, then open them all (as a reader clicking each
+# summary would), so innerText holds what they hide.
+_OPEN_DETAILS = """() => Array.from(document.querySelectorAll('details')).map(d => {
+    const closed = !d.open; d.open = true;
+    return closed ? d.querySelector('summary').innerText : null;
+}).filter(s => s !== null)"""
+
 _SNAPSHOT = """() => ({
+    images: Array.from(document.querySelectorAll('img')).map(i => ({
+        alt: i.alt, loaded: i.complete && i.naturalWidth > 0})),
+    cards: Array.from(document.querySelectorAll('.card')).map(c => ({
+        target: c.dataset.target,
+        values: Object.fromEntries(Array.from(c.querySelectorAll('[data-key]')).map(
+            e => [e.dataset.key, {value: e.dataset.value, text: e.innerText}]))})),
     tables: Array.from(document.querySelectorAll('table')).map(t =>
         Array.from(t.rows).map(r => Array.from(r.cells).map(c => c.innerText))),
     audio: Array.from(document.querySelectorAll('audio')).map(a => ({
@@ -62,14 +75,22 @@ class PageView:
     """``document.body.innerText``."""
     script_count: int
     """Number of ``<script>`` elements in the DOM (a report has none, so this proves escaping)."""
+    images: list[tuple[str, bool]]
+    """Every ``<img>``: its alt text and whether it decoded (complete, natural width > 0)."""
+    cards: dict[str, dict[str, tuple[str, str]]]
+    """The top cards (``.card``) by target: {data-key: (data-value, shown text)}."""
+    closed_details: list[str]
+    """The summaries of the ``<details>`` that were closed on load (they are opened for ``text`` and ``tables``)."""
 
 
 def _normalise(text: str) -> str:
     return " ".join(text.split())
 
 
-def view_page(path: Path, timeout_s: float = 30) -> PageView:
+def view_page(path: Path, timeout_s: float = 30, screenshot: Path | None = None) -> PageView:
     """Open ``path`` (a local HTML file) in headless Chromium and report what it shows.
+
+    With ``screenshot``, a PNG of the top of the page (1200 x 900 CSS pixels, as loaded) is saved there.
 
     Waits for the page's load event, then until every ``<audio>`` has its metadata (readyState >= 1)
     or is in error, or until ``timeout_s`` from the start has passed; audio still without metadata
@@ -112,6 +133,7 @@ def view_page(path: Path, timeout_s: float = 30) -> PageView:
         try:
             context.route(lambda url: url.startswith(_NETWORK_SCHEMES), lambda route: route.abort("blockedbyclient"))
             page = context.pages[0] if context.pages else context.new_page()
+            page.set_viewport_size({"width": 1200, "height": 900})
             page.on("console", on_console)
             page.on("pageerror", on_page_error)
             page.on("requestfailed", on_request_failed)
@@ -120,6 +142,9 @@ def view_page(path: Path, timeout_s: float = 30) -> PageView:
                 page.wait_for_function(_AUDIO_READY, timeout=remaining_ms())
             except PlaywrightTimeout:  # report what loaded, NaN for the rest
                 pass
+            if screenshot is not None:
+                page.screenshot(path=str(screenshot))
+            closed = page.evaluate(_OPEN_DETAILS)
             snapshot = page.evaluate(_SNAPSHOT)
         finally:
             context.close()
@@ -132,4 +157,8 @@ def view_page(path: Path, timeout_s: float = 30) -> PageView:
         audio_durations=durations,
         text=snapshot["text"],
         script_count=int(snapshot["scripts"]),
+        images=[(image["alt"], bool(image["loaded"])) for image in snapshot["images"]],
+        cards={card["target"]: {key: (v["value"], _normalise(v["text"])) for key, v in card["values"].items()}
+               for card in snapshot["cards"]},
+        closed_details=[_normalise(summary) for summary in closed],
     )

@@ -25,7 +25,6 @@ from freqrex_bench.targets import CallableTarget
 
 from .support import DATA, PlantedBands, read
 
-
 # Algorithm 2 exactly as the paper states it: the fewest frequencies first, then the weakest mutation.
 FEWEST = AttackSettings(objective="fewest-frequencies")
 

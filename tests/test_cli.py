@@ -1,5 +1,6 @@
 """The freqrex-bench command as a user runs it: real process, real exit codes, no tracebacks."""
 
+import json
 import subprocess
 import sys
 
@@ -22,6 +23,23 @@ def test_explain_prints_a_summary():
     assert lines[0].startswith("label: three")
     assert any(line.startswith("sufficient: ") and " bins (" in line for line in lines)
     assert lines[-1].startswith("queries: ")
+
+
+def test_explain_writes_a_self_contained_page_and_json_for_scripts(tmp_path):
+    page = tmp_path / "three.html"
+    done = run("explain", DEMO_MODEL, CLIP, "--quiet", "--json", "--html", page)
+    assert done.returncode == 0, done.stderr
+    explanation = json.loads(done.stdout)  # stdout is one JSON object and nothing else
+    assert explanation["clip"] == CLIP.name and explanation["label"] == "three"
+    for kind, subset in explanation["subsets"].items():
+        assert len(explanation["bins"][kind]) == subset["size"]
+    html = page.read_text(encoding="utf-8")
+    assert html.count('<audio controls') == 4  # clip, sufficient, necessary, clip without the necessary bins
+    assert html.count('src="data:audio/wav;base64,') == 4 and 'src="data:image/png;base64,' in html
+    assert "http" not in html.replace('name="viewport"', "")  # nothing fetched from elsewhere
+    assert f"{CLIP.name}: three" in html
+    unwritable = run("explain", DEMO_MODEL, CLIP, "--quiet", "--html", tmp_path / "no" / "such" / "page.html")
+    assert unwritable.returncode == 2 and "--html: cannot write" in unwritable.stderr
 
 
 @pytest.mark.parametrize(

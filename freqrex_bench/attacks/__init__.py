@@ -8,9 +8,12 @@ from ..causal import CausalDiscovery, CausalResult, CausalSettings, Subset
 from ..strategy import Context, Strategy
 from .base import AttackStrategy
 from .baselines import Kenansville, LargestMagnitude, RandomFrequencies
+from .boundary import BoundaryAttack
+from .corruptions import Corruptions, CorruptionsResult
 from .fourier import FourierAttack
 from .goal import Goal, MinSNR, Misclassification, TargetedMisclassification
 from .gradient import GradientAttack
+from .hopskipjump import HopSkipJump
 from .noise import WhiteNoise
 from .run import Adversarial, AttackRun
 from .settings import AttackSettings
@@ -22,14 +25,18 @@ __all__ = [
     "AttackRun",
     "AttackSettings",
     "AttackStrategy",
+    "BoundaryAttack",
     "CausalDiscovery",
     "CausalResult",
     "CausalSettings",
     "Context",
+    "Corruptions",
+    "CorruptionsResult",
     "Explained",
     "FourierAttack",
     "Goal",
     "GradientAttack",
+    "HopSkipJump",
     "Kenansville",
     "LargestMagnitude",
     "MinSNR",

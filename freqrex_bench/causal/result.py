@@ -152,9 +152,6 @@ class CausalResult:
             "seconds": self.seconds, "model_seconds": self.model_seconds, "profile": profile,
         })
 
-
-
-
     def write_files(self, folder: RunFolder, target: str, clip_id: str, clip: Clip) -> dict[str, str]:
         """Write `explanations/<target>/<clip>.npz` (float32 [M] responsibility, each subset's int64 bin
         indices, and the exact float32 [T] sufficient signal for superposition) and 16-bit wavs of the

@@ -27,6 +27,9 @@ def write_report(
     info = json.loads(folder.info.read_text(encoding="utf-8"))
     summary = summarize(records, [spec.name for spec in suite.targets])
     checks = evaluate(summary, suite.checks)
+    for name, figures_of in summary["targets"].items():
+        mine = [c for c in checks if c.target == name]
+        figures_of["card"]["checks"] = {"passed": sum(c.passed for c in mine), "total": len(mine)}
     summary = {"suite": suite.name, "seed": suite.seed, **summary, "checks": [c.to_dict() for c in checks]}
     folder.write_text(folder.summary, json.dumps(jsonable(summary), indent=2, allow_nan=False))
     info["suite_yaml"] = yaml.safe_dump(info["suite"], sort_keys=False, allow_unicode=True)

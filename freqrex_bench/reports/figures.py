@@ -124,3 +124,30 @@ def faithfulness(curves: Mapping[str, Mapping[str, list[float]]], title: str) ->
     insertion.legend(fontsize=7, loc="lower right")
     figure.suptitle(literal(title), fontsize=10)
     return png(figure)
+
+
+def corruption_heatmap(table: Mapping[str, Mapping[str, Mapping[str, object]]], title: str) -> bytes:
+    """Corruption flip rate by corruption (rows, in `table` order) and severity (columns 1-5) as PNG bytes,
+    a heatmap from 0 to 100% with each cell's percentage written in it (blank where nothing was judged).
+    `table` is summary `corruptions.table`: corruption -> {severity as text: {"flip_rate": share or None}}."""
+    names = list(table)
+    severities = sorted({int(s) for row in table.values() for s in row})
+    grid = np.full((len(names), len(severities)), np.nan)
+    for i, name in enumerate(names):
+        for j, severity in enumerate(severities):
+            rate = table[name].get(str(severity), {}).get("flip_rate")
+            if isinstance(rate, (int, float)):
+                grid[i, j] = 100 * rate
+    figure = Figure(figsize=(1.0 * len(severities) + 3.0, 0.32 * len(names) + 1.3))
+    axis = figure.subplots()
+    image = axis.imshow(grid, aspect="auto", cmap="Reds", vmin=0, vmax=100, interpolation="nearest")
+    for (i, j), value in np.ndenumerate(grid):
+        if not np.isnan(value):
+            axis.text(j, i, f"{value:.0f}", ha="center", va="center", fontsize=7,
+                      color="white" if value > 60 else "black")
+    axis.set_xticks(range(len(severities)), [str(s) for s in severities])
+    axis.set_yticks(range(len(names)), [literal(name) for name in names], fontsize=8)
+    axis.set_xlabel("severity")
+    axis.set_title(literal(title), fontsize=10)
+    figure.colorbar(image, ax=axis, label="decisions changed (%)", pad=0.02)
+    return png(figure)

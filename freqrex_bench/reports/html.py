@@ -74,18 +74,19 @@ def render(folder: RunFolder, info: dict[str, Any], summary: dict[str, Any], rec
 
 CAUSAL_ATTACK = "fourier"
 FREQUENCY_BASELINES = ("largest-magnitude", "random-frequencies", "kenansville")
+PEER_ATTACKS = ("hopskipjump", "boundary")
 VERDICT_FLOORS = ("20", "30")
 
 
 def verdicts(figures_of: dict[str, Any]) -> list[str]:
-    """Plain sentences on where the causal attack and ranking win or lose against the baselines, from the
-    summary alone: success at 20 and 30 dB floors, median SNR of flips, and deletion AUC."""
+    """Plain sentences on where the causal attack and ranking win or lose against the frequency baselines and
+    the peer black-box attacks, from the summary alone: success at 20 and 30 dB floors, and deletion AUC."""
     strategies, said = figures_of["strategies"], []
     causal = strategies.get(CAUSAL_ATTACK)
     if causal:
         for floor in VERDICT_FLOORS:
             ours = causal["success_at_snr"].get(floor)
-            for name in FREQUENCY_BASELINES:
+            for name in (*FREQUENCY_BASELINES, *PEER_ATTACKS):
                 theirs = strategies.get(name, {}).get("success_at_snr", {}).get(floor)
                 if ours is None or theirs is None:
                     continue
@@ -105,8 +106,9 @@ def verdicts(figures_of: dict[str, Any]) -> list[str]:
     return said
 
 
-def _charts(name: str, figures_of: dict[str, Any]) -> dict[str, str]:
-    charts = {}
+def _charts(name: str, figures_of: dict[str, Any]) -> dict[str, str | None]:
+    # every chart the template asks for, None when there is nothing to draw (StrictUndefined refuses absent keys)
+    charts: dict[str, str | None] = dict.fromkeys(("success_vs_snr", "faithfulness", "corruptions"))
     rates = {s: f["success_at_snr"] for s, f in figures_of["strategies"].items() if f.get("success_at_snr")
              and f["runs"]}
     if rates:
@@ -114,6 +116,9 @@ def _charts(name: str, figures_of: dict[str, Any]) -> dict[str, str]:
     if figures_of.get("faithfulness"):
         charts["faithfulness"] = data_uri("image/png", figures.faithfulness(
             figures_of["faithfulness"], f"{name}: faithfulness of rankings (mean over clips)"))
+    if (figures_of.get("corruptions") or {}).get("table"):
+        charts["corruptions"] = data_uri("image/png", figures.corruption_heatmap(
+            figures_of["corruptions"]["table"], f"{name}: corruption flip rate by corruption and severity"))
     return charts
 
 

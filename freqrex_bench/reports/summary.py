@@ -13,6 +13,9 @@ SUBSETS = ("sufficient", "necessary", "complete")
 # SNR floors (dB) at which every attack's success is reported: the share of its runs that reached the goal
 # with a change of at least that SNR (exact for the highest-snr objective; a lower bound for fewest-frequencies).
 SNR_FLOORS = (0.0, 10.0, 20.0, 30.0, 40.0)
+# SNR floors (dB) of the report's top card: the share of clips that some attack flips this quietly.
+CARD_FLOORS = ("20", "30")
+NOT_ATTACKS = ("causal", "superposition", "faithfulness", "corruptions")
 
 
 def summarize(records: Iterable[dict[str, Any]], targets: list[str]) -> dict[str, Any]:
@@ -30,21 +33,55 @@ def _target(records: list[dict[str, Any]]) -> dict[str, Any]:
     with_truth = [r for r in ok if r["truth"] is not None]
     by_strategy: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for record in records:
-        if record["strategy"] not in ("causal", "superposition", "faithfulness"):
+        if record["strategy"] not in NOT_ATTACKS:
             by_strategy[record["strategy"]].append(record)
     superposition = next((r for r in records if r["strategy"] == "superposition"), None)
     warnings = {r["clip"]: r["warnings"] for r in records if r["clip"] is not None and r.get("warnings")}
+    corruptions = _corruptions([r for r in records if r["strategy"] == "corruptions"])
+    accuracy = _share(r["record"]["label"] == r["truth"] for r in with_truth) if with_truth else None
     return {
+        "card": _card(by_strategy, accuracy, corruptions),
         "clips": len({r["clip"] for r in records if r["clip"] is not None}),
         "clip_warnings": dict(sorted(warnings.items())),
         "errors": sum(not r["ok"] for r in records),
-        "accuracy": _share(r["record"]["label"] == r["truth"] for r in with_truth) if with_truth else None,
+        "accuracy": accuracy,
         "causal": _causal(causal),
         "classes": _classes(ok),
         "strategies": {name: _strategy(rs) for name, rs in by_strategy.items()},
         "stft_frame_sizes": _frame_sizes(by_strategy.get("stft", [])),
         "superposition": _superposition(superposition),
         "faithfulness": _faithfulness([r for r in records if r["strategy"] == "faithfulness" and r["ok"]]),
+        "corruptions": corruptions,
+    }
+
+
+def _card(attacks: dict[str, list[dict[str, Any]]], accuracy: float | None,
+          corruptions: dict[str, Any] | None) -> dict[str, Any]:
+    """The report's top card for one model: `accuracy` on the clips; `least_audible`, the successful attack
+    with the highest SNR over every strategy and clip ({strategy, clip, snr_db, changed, unit}; None when
+    no attack flipped anything); `flipped_at_snr`, per CARD_FLOORS floor the share of attacked clips that
+    at least one attack flipped with a change at least that quiet; `corruption_flip_rate`. `checks` is
+    added once the suite's checks are evaluated (reports.write_report)."""
+    clips: dict[str, list[float]] = defaultdict(list)
+    best: dict[str, Any] | None = None
+    for strategy, records in attacks.items():
+        for r in records:
+            if not r["ok"]:
+                continue
+            snrs = clips[r["clip"]]
+            result = r["record"]
+            if result["success"] and result["snr_db"] is not None:
+                snrs.append(result["snr_db"])
+                if best is None or result["snr_db"] > best["snr_db"]:
+                    best = {"strategy": strategy, "clip": r["clip"], "snr_db": result["snr_db"],
+                            "changed": result["changed"], "unit": result["unit"]}
+    return {
+        "accuracy": accuracy,
+        "least_audible": best,
+        "attacked_clips": len(clips),
+        "flipped_at_snr": {floor: _share(any(snr >= float(floor) for snr in snrs) for snrs in clips.values())
+                           for floor in CARD_FLOORS},
+        "corruption_flip_rate": corruptions["corruption_flip_rate"] if corruptions else None,
     }
 
 
@@ -178,3 +215,47 @@ def _faithfulness(records: list[dict[str, Any]]) -> dict[str, Any]:
             "insertion_curve": [_mean(r["insertion"][i] for r in measured) for i in range(points)],
         }
     return out
+
+
+def _corruptions(records: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """Corruption robustness (the `corruptions` strategy) over the clips, None when it did not run: per
+    corruption and severity (`table`, catalogue order) the `setting`, `clips` judged, `flip_rate` (share whose
+    decision changed), `accuracy` (share equal to the ground truth, over clips that have one; None without),
+    `mean_score_drop` (mean fall of the clean class's probability) and `not_applied` (rows that could not
+    be applied, e.g. MP3 at a rate without a mode); `flip_rate_mean` over all cells (also as
+    `corruption_flip_rate`, the metric checks and compare read), `flip_rate_by_corruption` (mean over
+    severities), `clean_accuracy`, `runs`, `error_rate` and `mean_queries`."""
+    if not records:
+        return None
+    ok = [r for r in records if r["ok"]]
+    cells: dict[str, dict[int, dict[str, Any]]] = defaultdict(dict)
+    for r in ok:
+        for row in r["record"]["rows"]:
+            cell = cells[row["corruption"]].setdefault(row["severity"], {
+                "setting": row["setting"], "flips": [], "correct": [], "drops": [], "not_applied": 0})
+            if row["error"] is not None:
+                cell["not_applied"] += 1
+                continue
+            cell["flips"].append(row["flipped"])
+            cell["drops"].append(row["score_drop"])
+            if r["truth"] is not None:
+                cell["correct"].append(row["label"] == r["truth"])
+    table = {name: {str(severity): {
+        "setting": cell["setting"], "clips": len(cell["flips"]), "flip_rate": _share(cell["flips"]),
+        "accuracy": _share(cell["correct"]), "mean_score_drop": _mean(cell["drops"]),
+        "not_applied": cell["not_applied"]} for severity, cell in sorted(by_severity.items())}
+        for name, by_severity in cells.items()}
+    rates = [cell["flip_rate"] for row in table.values() for cell in row.values() if cell["flip_rate"] is not None]
+    with_truth = [r for r in ok if r["truth"] is not None]
+    flip_rate_mean = mean(rates) if rates else None
+    return {
+        "runs": len(ok),
+        "error_rate": _share(not r["ok"] for r in records),
+        "mean_queries": _mean(r["record"]["queries"] for r in ok),
+        "clean_accuracy": _share(r["record"]["label_before"] == r["truth"] for r in with_truth) if with_truth else None,
+        "flip_rate_mean": flip_rate_mean,
+        "corruption_flip_rate": flip_rate_mean,
+        "flip_rate_by_corruption": {name: _mean(cell["flip_rate"] for cell in row.values())
+                                    for name, row in table.items()},
+        "table": table,
+    }

@@ -1,6 +1,6 @@
 """Target adapters: every model, whatever its framework, seen as labels + sample rate + batched scores.
 
-`HFTarget`, `TorchScriptTarget` and `ONNXTarget` import their frameworks only when first used.
+`HFTarget`, `TorchScriptTarget`, `ONNXTarget` and `TFLiteTarget` import their frameworks only when first used.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from .base import FramedTarget, Framing, Target, target_name
 from .callable import CallableTarget, load_callable
 from .pipeline import activate, aggregate_frames, expand_binary
 
-_LAZY = {"HFTarget": ".hf", "TorchScriptTarget": ".torchscript", "ONNXTarget": ".onnx"}
+_LAZY = {"HFTarget": ".hf", "TorchScriptTarget": ".torchscript", "ONNXTarget": ".onnx", "TFLiteTarget": ".tflite"}
 
 __all__ = [
     "CallableTarget",
@@ -20,6 +20,7 @@ __all__ = [
     "Framing",
     "HFTarget",
     "ONNXTarget",
+    "TFLiteTarget",
     "Target",
     "TorchScriptTarget",
     "activate",

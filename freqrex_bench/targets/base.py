@@ -8,6 +8,7 @@ frame scores are aggregated. Adapters implement only the model call.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
@@ -89,7 +90,7 @@ class FramedTarget:
 
     def __init__(
         self,
-        labels: list[str],
+        labels: Sequence[str],
         sample_rate: int,
         output: Output = "probabilities",
         frame_length: int | None = None,

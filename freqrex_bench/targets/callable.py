@@ -60,7 +60,7 @@ class CallableTarget(FramedTarget):
         if not callable(self.fn):
             raise InvalidInputError(f"CallableTarget needs a callable, got {type(fn).__name__}")
         self.name = name or (fn if isinstance(fn, str) else str(getattr(fn, "__name__", "callable")))
-        super().__init__(list(labels), sample_rate, output, frame_length, hop, aggregate)
+        super().__init__(labels, sample_rate, output, frame_length, hop, aggregate)
         self.min_samples = validation.whole_number(min_samples, "min_samples", maximum=MAX_FRAME)
 
     def _forward(self, batch: np.ndarray) -> np.ndarray:

@@ -15,6 +15,7 @@ import torch
 from ..errors import InvalidInputError, TargetError
 from .base import Aggregate, FramedTarget, Output
 from .hf_features import torch_features
+from .torchscript import torch_device
 
 _OUTPUT_FOR_PROBLEM: dict[str, Output] = {"multi_label_classification": "multilabel-logits"}
 _OUTPUT_FOR_FUNCTION: dict[str, Output] = {"softmax": "logits", "sigmoid": "multilabel-logits", "none": "probabilities"}
@@ -66,10 +67,12 @@ class HFTarget(FramedTarget):
     as the pipeline chooses it: its `function_to_apply` if set, else from `config.problem_type`
     (override with `output`). Features are cast to the model's dtype, as the pipeline does. Set
     `frame_length` and `hop` (samples) to score long clips in windows aggregated by `aggregate`, e.g.
-    10 s windows for AST on 30 s music.
+    10 s windows for AST on 30 s music. `device` ("cpu" or "cuda") is where the model runs: features go
+    there and scores come back to the CPU.
 
     Raises InvalidInputError for a folder that is not a loadable audio-classification model (offline),
-    an object that is not a Pipeline, a model without a feature extractor or a regression model.
+    an object that is not a Pipeline, a model without a feature extractor, a regression model, or device
+    "cuda" without a GPU.
     """
 
     def __init__(
@@ -80,7 +83,9 @@ class HFTarget(FramedTarget):
         hop: int | None = None,
         aggregate: Aggregate = "mean",
         name: str | None = None,
+        device: str = "cpu",
     ) -> None:
+        self.device = torch_device(device)
         function = None
         if isinstance(model, (str, Path)):
             self.feature_extractor, self.model = _load_folder(Path(model))
@@ -99,6 +104,8 @@ class HFTarget(FramedTarget):
         if config.problem_type == "regression":
             raise InvalidInputError(f"{self.name} is a regression model; HFTarget needs a classifier")
         self.model.eval()
+        if self.device.type != "cpu":
+            self.model.to(self.device)
         labels = [config.id2label[i] for i in range(config.num_labels)]
         rate = int(self.feature_extractor.sampling_rate)
         chosen: Output = output or _OUTPUT_FOR_FUNCTION.get(str(function)) or _OUTPUT_FOR_PROBLEM.get(
@@ -117,12 +124,18 @@ class HFTarget(FramedTarget):
     def _torch_forward(self, batch: torch.Tensor) -> torch.Tensor:
         if self._torch_features is None:
             raise TargetError(f"{self.name} has no torch version of its feature extractor")
-        return self.model(**self._torch_features(batch)).logits
+        features = self._torch_features(batch)
+        if self.device.type == "cpu":
+            return self.model(**features).logits
+        return self.model(**{key: value.to(self.device) for key, value in features.items()}).logits.to(batch.device)
 
     def _forward(self, batch: np.ndarray) -> np.ndarray:
         features = self.feature_extractor(
             list(batch), sampling_rate=self.sample_rate, return_tensors="pt"
         )
+        features = features.to(self.model.dtype)
+        if self.device.type != "cpu":
+            features = features.to(self.device)
         with torch.inference_mode():
-            logits = self.model(**features.to(self.model.dtype)).logits
-        return logits.float().numpy()
+            logits = self.model(**features).logits
+        return logits.float().cpu().numpy()

@@ -12,6 +12,22 @@ import torch
 from ..errors import InvalidInputError
 from .base import Aggregate, FramedTarget, Output
 
+DEVICES = ("cpu", "cuda")
+
+
+def torch_device(device: str) -> torch.device:
+    """The torch device a target runs on: "cpu", or "cuda" (the first GPU torch sees; in a Ray worker, the
+    GPU Ray reserved for it). Raises InvalidInputError for another name, or for cuda where torch sees no
+    GPU: a model meant for a GPU never runs silently on the CPU."""
+    if device not in DEVICES:
+        raise InvalidInputError(f"device must be one of {list(DEVICES)}, got {device!r}")
+    if device == "cuda" and not torch.cuda.is_available():
+        raise InvalidInputError(
+            f"device 'cuda': torch {torch.__version__} sees no CUDA GPU on this machine "
+            "(torch.cuda.is_available() is False); expected device: cpu, or a machine with a GPU and a CUDA "
+            "build of torch")
+    return torch.device(device)
+
 
 class TorchScriptTarget(FramedTarget):
     """Load `path` with `torch.jit.load` (CPU) and call it as `model(batch, *extra_args)` on float32
@@ -21,10 +37,11 @@ class TorchScriptTarget(FramedTarget):
     Frame-level models set `frame_length` (samples per chunk). A streaming model that keeps state
     across chunks (silero-vad) sets `stateful=True`: each clip of the batch becomes one stream, frames
     are fed in time order with the whole batch at once, and `reset` (a method name; it must exist) is
-    called before every batch so no state leaks between batches.
+    called before every batch so no state leaks between batches. `device` ("cpu" or "cuda") is where the
+    model runs; batches go there and scores come back to the CPU.
 
     Raises InvalidInputError for a missing or unloadable file, stateful=True without frame_length, a
-    missing reset method, or bad labels, rate, output or framing.
+    missing reset method, bad labels, rate, output or framing, or device "cuda" without a GPU.
     """
 
     def __init__(
@@ -40,7 +57,9 @@ class TorchScriptTarget(FramedTarget):
         stateful: bool = False,
         reset: str | None = "reset_states",
         name: str | None = None,
+        device: str = "cpu",
     ) -> None:
+        self.device = torch_device(device)
         path = Path(path)
         if not path.is_file():
             raise InvalidInputError(f"TorchScript model file not found: {path}")
@@ -49,7 +68,7 @@ class TorchScriptTarget(FramedTarget):
         try:
             with warnings.catch_warnings():
                 warnings.filterwarnings("ignore", "`torch.jit.load` is deprecated", DeprecationWarning)
-                self.model = torch.jit.load(str(path), map_location="cpu")
+                self.model = torch.jit.load(str(path), map_location=self.device)
         except RuntimeError as exc:
             raise InvalidInputError(f"{path} is not a loadable TorchScript model: {exc}") from exc
         self.model.eval()
@@ -66,8 +85,8 @@ class TorchScriptTarget(FramedTarget):
         super().__init__(list(labels), sample_rate, output, frame_length, hop, aggregate)
 
     def _raw(self, batch: torch.Tensor) -> torch.Tensor:
-        out = self.model(batch, *self.extra_args)
-        return (out[0] if isinstance(out, (tuple, list)) else out).float()
+        out = self.model(batch.to(self.device), *self.extra_args)
+        return (out[0] if isinstance(out, (tuple, list)) else out).float().to(batch.device)
 
     def _forward(self, batch: np.ndarray) -> np.ndarray:
         with torch.inference_mode():

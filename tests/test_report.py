@@ -1,0 +1,108 @@
+"""The report a reader looks at first, in real headless Chromium: one card per model, then charts, then tables.
+
+Three real models on three runtimes (the demo AST through transformers, the DS-CNN as TorchScript, the
+wave CNN as TFLite) on three bundled clips, with the causal attack, two frequency baselines, HopSkipJump and
+a few corruptions: enough for every card field, every chart and every collapsible table to appear.
+"""
+
+import json
+
+import pytest
+import yaml
+
+from freqrex_bench import load_suite, run_suite
+from freqrex_bench.reports.html import number, rate
+
+from .browser import view_page
+from .support import DATA, ROOT
+
+MODELS = ROOT / "examples" / "models"
+DIGITS = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
+CLIPS = [DATA / "fsdd" / name for name in ("3_theo_7.wav", "5_theo_1.wav", "8_theo_2.wav")]
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("report")
+    suite = {
+        "name": "glance",
+        "targets": [
+            {"kind": "hf", "name": "fsdd-ast", "path": str(MODELS / "fsdd-ast")},
+            {"kind": "torchscript", "name": "fsdd-dscnn", "path": str(MODELS / "fsdd-dscnn" / "model.pt"),
+             "labels": DIGITS, "sample_rate": 8000, "output": "logits"},
+            {"kind": "tflite", "name": "fsdd-wavcnn", "path": str(MODELS / "fsdd-wavcnn" / "model.tflite"),
+             "labels": DIGITS, "sample_rate": 8000, "output": "logits"},
+        ],
+        "data": {"paths": [str(clip) for clip in CLIPS], "labels": "prefix",
+                 "label_map": {str(i): name for i, name in enumerate(DIGITS)}},
+        "strategies": ["causal", "fourier", "largest-magnitude", "kenansville",
+                       {"hopskipjump": {"max_queries": 300}},
+                       {"corruptions": {"corruptions": ["gaussian-noise", "low-pass", "mp3"],
+                                        "severities": [1, 3, 5]}}],
+        "checks": [{"strategy": "corruptions", "metric": "corruption_flip_rate", "max": 0.99},
+                   {"target": "fsdd-dscnn", "strategy": "causal", "metric": "error_rate", "max": 0}],
+    }
+    path = folder / "suite.yaml"
+    path.write_text(yaml.safe_dump(suite))
+    outcome = run_suite(load_suite(path), folder / "run", progress=False, log=lambda line: None)
+    assert outcome.errors == []
+    shot = folder / "top.png"
+    return folder / "run", json.loads((folder / "run" / "summary.json").read_text()), view_page(
+        folder / "run" / "report.html", screenshot=shot), shot
+
+
+def test_the_page_loads_everything_it_shows_without_errors(run):
+    _, _, page, shot = run
+    assert page.console_errors == [] and page.script_count == 0
+    assert page.images and all(loaded for _, loaded in page.images), page.images
+    assert {"success rate against SNR floor per strategy", "corruption flip rate by corruption and severity"} <= {
+        alt for alt, _ in page.images}
+    assert page.audio_durations and all(0.1 < d < 3 for d in page.audio_durations)
+    assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and int.from_bytes(shot.read_bytes()[16:20], "big") == 1200
+
+
+def test_each_card_shows_the_numbers_of_summary_json(run):
+    _, summary, page, _ = run
+    assert list(page.cards) == ["fsdd-ast", "fsdd-dscnn", "fsdd-wavcnn"]
+    for target, shown in page.cards.items():
+        card = summary["targets"][target]["card"]
+        assert card["accuracy"] == summary["targets"][target]["accuracy"]
+        assert shown["accuracy"] == (repr(card["accuracy"]), rate(card["accuracy"]))
+        for floor in ("20", "30"):
+            share = card["flipped_at_snr"][floor]
+            assert shown[f"flipped_at_{floor}"] == (repr(share), f"{rate(share)} of {card['attacked_clips']}")
+        assert shown["corruption_flip_rate"][1] == rate(card["corruption_flip_rate"])
+        assert float(shown["corruption_flip_rate"][0]) == card["corruption_flip_rate"]
+        assert shown["checks"][0] == f"{card['checks']['passed']}/{card['checks']['total']}"
+        best = card["least_audible"]
+        assert best is not None, target  # every model here has some attack that flips a clip
+        assert float(shown["least_audible"][0]) == best["snr_db"]
+        assert shown["least_audible"][1].startswith(f"{best['strategy']}, SNR {number(best['snr_db'], 1)} dB")
+    checks = summary["targets"]["fsdd-dscnn"]["card"]["checks"]
+    assert checks["total"] == 2 and summary["targets"]["fsdd-ast"]["card"]["checks"]["total"] == 1
+
+
+def test_the_least_audible_attack_and_flip_shares_come_from_the_records(run):
+    folder, summary, _, _ = run
+    records = [json.loads(line) for line in (folder / "results.jsonl").read_text().splitlines()]
+    for target, figures in summary["targets"].items():
+        flips = [(r["record"]["snr_db"], r["strategy"], r["clip"]) for r in records if r["target"] == target
+                 and r["ok"] and r["strategy"] not in ("causal", "corruptions") and r["record"]["success"]]
+        best = max(flips)
+        assert (figures["card"]["least_audible"]["snr_db"], figures["card"]["least_audible"]["strategy"]) == best[:2]
+        at_20 = {clip for snr, _, clip in flips if snr >= 20}
+        assert figures["card"]["flipped_at_snr"]["20"] == len(at_20) / len(CLIPS)
+
+
+def test_cards_come_first_then_charts_then_tables_and_long_tables_are_collapsed(run):
+    _, _, page, _ = run
+    text = page.text
+    first_target = text.index("Does knowing the causes beat loudness?")
+    chart = text.index("Success vs SNR floor", first_target)
+    corruption_chart = text.index("Corruption robustness", first_target)
+    table = text.index("Strategies vs baselines", first_target)
+    assert text.index("least audible successful attack") < first_target < chart < corruption_chart < table
+    assert "Causal discovery per target" in page.closed_details
+    collapsed = [summary for summary in page.closed_details if summary.startswith("Corruption flip rate, accuracy")]
+    assert len(collapsed) == 3  # one per model
+    assert "hopskipjump" in text[first_target:chart]  # the verdicts weigh the peer attack too
