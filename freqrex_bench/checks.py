@@ -128,12 +128,12 @@ def attack_figures(summary: Any, which: str) -> dict[tuple[str, str], dict[str, 
                 raise bad(f"targets.{target}.corruptions is not a mapping")
             strategies = {**strategies, "corruptions": block["corruptions"]}
         for strategy, metrics in strategies.items():
+            where = f"targets.{target}." + ("corruptions" if strategy == "corruptions" else f"strategies.{strategy}")
             for metric in WORSE_WHEN_HIGHER:
                 value = metrics.get(metric) if isinstance(metrics, dict) else "?"
                 if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))
                                           or not math.isfinite(value)):
-                    raise bad(f"targets.{target}.strategies.{strategy}.{metric} is {value!r}, "
-                              "expected a number or null")
+                    raise bad(f"{where}.{metric} is {value!r}, expected a number or null")
             figures[target, strategy] = metrics
     return figures
 

@@ -97,12 +97,14 @@ def _parser() -> argparse.ArgumentParser:
 
     compare = commands.add_parser("compare", help="fail when robustness regressed between two runs",
                                   description="Compare two runs' summaries per target and strategy: exit 1 if an "
-                                  "attack's success rate or error rate rose, or the median SNR of its successes "
-                                  "rose (a subtler change sufficed), beyond the tolerances.")
+                                  "attack's success rate, error rate or 16-bit survival rate, or the corruption "
+                                  "flip rate, rose, or the median SNR of an attack's successes rose (a subtler "
+                                  "change sufficed), beyond the tolerances.")
     compare.add_argument("base_run", type=Path, help="the reference run folder (or its summary.json)")
     compare.add_argument("new_run", type=Path, help="the run folder to judge (or its summary.json)")
     compare.add_argument("--tolerance", type=float, default=0.05,
-                         help="largest allowed rise of a success or error rate, absolute (default 0.05)")
+                         help="largest allowed rise of a rate (success, error, 16-bit survival, corruption flip), "
+                         "absolute (default 0.05)")
     compare.add_argument("--snr-tolerance", type=float, default=1.0,
                          help="largest allowed rise of the median SNR of successful attacks, dB (default 1.0)")
     compare.add_argument("--junit", type=Path, help="also write the comparison as JUnit XML to this file")

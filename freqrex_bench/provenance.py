@@ -18,7 +18,8 @@ from .version import __version__
 
 # Suite keys whose change changes results; a run folder only resumes a run with the same ones.
 RESULT_KEYS = ("seed", "targets", "data", "discovery", "attacks", "strategies")
-PACKAGES = ("freqrex-bench", "numpy", "scipy", "torch", "transformers", "onnxruntime", "soundfile", "soxr", "ray")
+PACKAGES = ("freqrex-bench", "numpy", "scipy", "torch", "transformers", "onnxruntime", "ai-edge-litert", "soundfile",
+            "soxr", "audiomentations", "adversarial-robustness-toolbox", "ray")
 
 
 def fingerprint_parts(suite: Suite, hashes: dict[str, str | None]) -> dict[str, str]:

@@ -139,9 +139,9 @@ class Context:
     (top-1 index, probability). `silence_label` is the decision on silence (`silence_score`: the clip's
     class's probability there), and `pcm16_label` the decision on the clip's own 16-bit wav copy, judged
     before any attack: when storage alone changes the decision, no attack may take credit for a flip that
-    survives (or is judged as) a 16-bit wav. `seed` (>= 0, the run's seed: the same for every clip) seeds
-    the strategies' random draws. `results` holds earlier strategies' records by strategy key; `warnings`
-    are caveats about the clip that every record repeats.
+    survives (or is judged as) a 16-bit wav. `seed` (>= 0) seeds the strategies' random draws: in a suite,
+    clip_seed(suite seed, clip id), so each clip has its own. `results` holds earlier strategies' records
+    by strategy key; `warnings` are caveats about the clip that every record repeats.
     """
 
     spectrum: Spectrum

@@ -27,7 +27,7 @@ class _WholeSpectrumBaseline(RankedFrequencyAttack):
 @register
 class RandomFrequencies(_WholeSpectrumBaseline):
     """Algorithm 2 on a seeded random ranking of all bins (a baseline, docs/design.md "Attacks"), drawn
-    from `ctx.seed`: the run's seed, the same for every clip."""
+    from `ctx.seed` (in a suite, the clip's own seed: strategy.clip_seed)."""
 
     name = "random-frequencies"
 

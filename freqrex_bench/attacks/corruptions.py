@@ -508,6 +508,13 @@ class CorruptionsResult:
         return {}
 
 
+def _once(values: tuple[Any, ...], what: str) -> tuple[Any, ...]:
+    """`values` unchanged; ValueError naming `what` when one appears twice."""
+    if len(set(values)) != len(values):
+        raise ValueError(f"each {what} may appear once, got {list(values)}")
+    return values
+
+
 class CorruptionsParameters(Parameters):
     """Parameters of the corruptions strategy: which `corruptions` (default: the whole catalogue, with
     `background-noise` only when `noise_paths` are given), which `severities` (1-5), and `noise_paths`, the
@@ -529,9 +536,7 @@ class CorruptionsParameters(Parameters):
         unknown = [name for name in names if name not in CATALOGUE]
         if unknown:
             raise ValueError(f"unknown corruption(s) {unknown}; expected some of {list(CATALOGUE)}")
-        if len(set(names)) != len(names):
-            raise ValueError(f"each corruption may appear once, got {list(names)}")
-        return names
+        return _once(names, "corruption")
 
     @field_validator("severities")
     @classmethod
@@ -539,9 +544,7 @@ class CorruptionsParameters(Parameters):
         bad = [level for level in levels if level not in SEVERITIES]
         if bad:
             raise ValueError(f"severities are 1 to 5, got {bad}")
-        if len(set(levels)) != len(levels):
-            raise ValueError(f"each severity may appear once, got {list(levels)}")
-        return levels
+        return _once(levels, "severity")
 
     @model_validator(mode="after")
     def _noise(self) -> CorruptionsParameters:

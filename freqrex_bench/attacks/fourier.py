@@ -1,10 +1,13 @@
-"""Algorithm 2, the Fourier attack: alter the fewest top-ranked frequencies, then the weakest mutation.
+"""Algorithm 2, the Fourier attack: alter top-ranked frequencies with a mutation of the ladder.
 
-With the strongest mutation the SNR constraint allows, find the smallest n such that mutating the n
-top-ranked bins reaches the goal (n probed in batches, never one query per n); then, n fixed, try every
-mutation of the ladder in one batch and keep the weakest that still works (ties in strength: the one
-with the higher SNR). The causal attack ranks its candidate bins by responsibility; the frequency
-baselines run the same engine (`RankedFrequencyAttack`) on another ranking.
+Objective `fewest-frequencies` (the paper): with the strongest mutation the SNR constraint allows, find
+the smallest n such that mutating the n top-ranked bins reaches the goal (n probed in batches, never one
+query per n); then, n fixed, try every mutation of the ladder in one batch and keep the weakest that
+still works (ties in strength: the one with the higher SNR). Objective `highest-snr` (the default): for
+each mutation, weakest first, the smallest n that flips with it, searched only where it could beat the
+best SNR found so far; the flip with the highest SNR wins. The causal attack takes its candidate bins
+from the discovery (by default every bin in the method's attack order); the frequency baselines run the
+same engine (`RankedFrequencyAttack`) on another ranking.
 """
 
 from __future__ import annotations
@@ -142,9 +145,10 @@ class RankedFrequencyAttack(AttackStrategy):
 
 
 def candidate_bins(causal: CausalResult, candidates: Candidates) -> np.ndarray:
-    """The bins Algorithm 2 may alter (int64 [N]), most responsible first (paper Alg. 2 l. 1): the sufficient
-    set (the paper), the necessary set (which contains it, and whose removal flips the class by
-    definition), or the whole responsibility ranking (ties by magnitude); empty if the set was not found."""
+    """The bins Algorithm 2 may alter (int64 [N]), most promising first (paper Alg. 2 l. 1): `attack`, every
+    bin in the discovery method's attack order (CausalResult.attack_ranking); the sufficient set (the
+    paper); the necessary set (which contains it, and whose removal flips the class by definition); or
+    `ranking`, every bin in the explanation order. Empty if the set was not found."""
     if candidates == "attack":
         return causal.attack_ranking
     if candidates == "ranking":
@@ -166,8 +170,9 @@ class FourierParameters(Parameters):
 
 @register
 class FourierAttack(RankedFrequencyAttack):
-    """Algorithm 2 (paper §5) on the clip's causal frequencies (`candidates`, default the paper's sufficient
-    set), after causal discovery on the same clip (computed once per clip through the context).
+    """Algorithm 2 (paper §5) on the clip's causal frequencies (`candidates`, default `attack`: every bin in
+    the discovery method's attack order; `sufficient` is the paper's choice), after causal discovery on
+    the same clip (computed once per clip through the context).
 
     Parameters (FourierParameters): `candidates`. Raises InvalidInputError for an unknown parameter or value.
     """

@@ -2,7 +2,7 @@
 necessary and complete subsets and the inverse classification.
 
 `CausalDiscovery(settings).run(ctx)` returns a `CausalResult`; `freqrex_bench.explain` is the one-call
-front door. The subsets are prefixes of the responsibility ranking (causal.subsets). If silence alone
+front door. The subsets are prefixes of the chosen method's ranking (causal.subsets). If silence alone
 already gets the original class, nothing can be necessary: the result says
 `stopped=Status.SILENCE_IS_CLASS`, with the empty set as sufficient.
 """

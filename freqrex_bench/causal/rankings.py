@@ -255,8 +255,8 @@ def pruned_sufficient(problem: Problem, order: np.ndarray, budget: int) -> tuple
     the clip's, stable for chain_length more prefixes), then made closer to a minimal sufficient set
     (Def. 1) within `budget` queries: in rounds of chunk size |S|/8 halving to 1, every chunk's removal
     from S is tested in one batch, and the chunks that may go are dropped together (or the longest run
-    of them that still keeps S sufficient, tested in one more batch). Returns (S, queries spent); S is
-    None when no prefix is sufficient."""
+    of them that still keeps S sufficient, tested in one more batch). Returns (S, queries spent, never more
+    than `budget`); S is None when no prefix is sufficient or the prefix search would pass `budget`."""
     from ..errors import QueryBudgetExceeded
     from ..search import Condition, first_size
     from .subsets import PrefixProbe
@@ -271,10 +271,15 @@ def pruned_sufficient(problem: Problem, order: np.ndarray, budget: int) -> tuple
     def sufficient(k: int) -> bool:
         return keeps(k) and probe.kept[k][label] >= settings.min_confidence * problem.score
 
+    def ensure(ks: list[int]) -> None:  # the prefix search stays within `budget` too
+        asked = len(set(ks) - set(probe.kept))
+        if oracle.queries - before + asked > budget:
+            raise QueryBudgetExceeded(budget, oracle.queries - before, asked)
+        probe.ensure(ks, removal=False)
+
     try:
-        k = first_size(Condition(lambda ks: probe.ensure(ks, removal=False), sufficient, keeps,
-                                 settings.chain_length), 1, spectrum.n_bins, settings.grid_ratio,
-                       settings.refine_points)
+        k = first_size(Condition(ensure, sufficient, keeps, settings.chain_length), 1, spectrum.n_bins,
+                       settings.grid_ratio, settings.refine_points)
     except QueryBudgetExceeded:
         k = None
     if k is None:

@@ -23,8 +23,8 @@ class CausalSettings(BaseModel):
         "freqrex-ns",
         description="how bins are ranked (causal.rankings): freqrex-ns (the default: the paper's sufficiency "
         "responsibility for the explanation, score-aware occlusion per unit energy for the attacks), paper "
-        "(the paper's procedure exactly, for reproducing its tables), removal (removal responsibility), "
-        "occlusion (score-aware occlusion alone)",
+        "(the paper's Algorithm 1, with the departures in docs/design.md, for reproducing its tables), "
+        "removal (removal responsibility), occlusion (score-aware occlusion alone)",
     )
     p: int = Field(4, ge=2, le=8, description="parts each set is split into; 2^p - 2 mutants per split")
     partition: Literal["contiguous", "scatter"] = Field(

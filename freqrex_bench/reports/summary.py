@@ -11,7 +11,9 @@ from typing import Any
 
 SUBSETS = ("sufficient", "necessary", "complete")
 # SNR floors (dB) at which every attack's success is reported: the share of its runs that reached the goal
-# with a change of at least that SNR (exact for the highest-snr objective; a lower bound for fewest-frequencies).
+# with a change of at least that SNR (each run counts at the SNR of the flip it reports: with the highest-snr
+# objective the frequency attacks report the least audible flip they found; for the other attacks, and under
+# fewest-frequencies, a quieter flip may exist, so their share is a lower bound).
 SNR_FLOORS = (0.0, 10.0, 20.0, 30.0, 40.0)
 # SNR floors (dB) of the report's top card: the share of clips that some attack flips this quietly.
 CARD_FLOORS = ("20", "30")
