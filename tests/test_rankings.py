@@ -152,3 +152,15 @@ def test_faithfulness_compares_every_ranking_at_one_budget():
     for row in rows.values():
         assert 0 <= row["deletion_auc"] <= 1 and 0 <= row["insertion_auc"] <= 1
         assert len(row["deletion"]) == len(row["sizes"]) == len(row["insertion"])
+
+
+@pytest.mark.parametrize("budget", [40, 150, 600])
+@pytest.mark.parametrize("name", sorted(RANKERS))
+def test_every_ranking_spends_at_most_its_budget(name, budget):
+    """Faithfulness compares rankings at an equal query budget: none may spend more, however small."""
+    planted = PlantedBands(fraction=0.5)
+    ctx = context(planted.target, planted.clip)
+    before = ctx.oracle.queries
+    ranking = RANKERS[name](problem(ctx), budget)
+    assert ranking.queries == ctx.oracle.queries - before <= budget, (name, budget, ranking.queries)
+    assert sorted(ranking.order.tolist()) == list(range(ctx.spectrum.n_bins))

@@ -160,6 +160,7 @@ from freqrex_bench.cli import main
 
 stop_after, how, pids = int(sys.argv[1]), getattr(signal, sys.argv[2]), sys.argv[3]
 written = []
+signal.signal(signal.SIGINT, signal.default_int_handler)  # as in a terminal, even when pytest runs in the background
 
 def tree(root):
     children = {}

@@ -66,6 +66,7 @@ from freqrex_bench.cli import main
 
 stop_after, how = int(sys.argv[1]), getattr(signal, sys.argv[2])
 written = []
+signal.signal(signal.SIGINT, signal.default_int_handler)  # as in a terminal, even when pytest runs in the background
 
 def hook(record):
     written.append(record)

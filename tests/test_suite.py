@@ -84,7 +84,7 @@ INVALID = [
     ({"output": 3}, "output: Input should be a valid string"),
     ({"colour": "red"}, "colour: unknown key (expected one of: name, seed, output"),
     ({"targets": []}, "targets: List should have at least 1 item"),
-    ({"targets.0.kind": "tflite"}, "targets[0]: Input tag 'tflite' found using 'kind' does not match"),
+    ({"targets.0.kind": "keras"}, "targets[0]: Input tag 'keras' found using 'kind' does not match"),
     ({"targets.0.path": None}, "targets[0].path: required key is missing"),
     ({"targets.0.name": "a/b"}, "targets[0].name: String should match pattern"),
     ({"targets.0.frame_length": 0}, "targets[0].frame_length: Input should be greater than or equal to 1"),
