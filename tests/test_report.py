@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from freqrex_bench import load_suite, run_suite
-from freqrex_bench.reports.html import number, rate
+from freqrex_bench.reports.html import number, rate, verdicts
 
 from .browser import view_page
 from .support import DATA, ROOT
@@ -106,3 +106,23 @@ def test_cards_come_first_then_charts_then_tables_and_long_tables_are_collapsed(
     collapsed = [summary for summary in page.closed_details if summary.startswith("Corruption flip rate, accuracy")]
     assert len(collapsed) == 3  # one per model
     assert "hopskipjump" in text[first_target:chart]  # the verdicts weigh the peer attack too
+
+
+def test_the_verdicts_say_plainly_where_another_attack_does_better():
+    """Known answer from a hand-made summary: the causal attack beats loudness at 20 dB but a peer and the
+    white-box reference beat it; every loss is said in words."""
+    def attack(at_20, at_30):
+        return {"success_at_snr": {"20": at_20, "30": at_30}}
+
+    figures = {"strategies": {"fourier": attack(0.5, 0.1), "largest-magnitude": attack(0.0, 0.0),
+                              "hopskipjump": attack(0.7, 0.1), "gradient": attack(1.0, 0.0)},
+               "faithfulness": {}}
+    said = verdicts(figures)
+    assert "At a 20 dB SNR floor the causal attack flipped 50.0% of clips, largest-magnitude 0.0%: the causal " \
+           "attack wins." in said
+    assert "At a 20 dB SNR floor the causal attack flipped 50.0% of clips, hopskipjump 70.0%: the causal attack " \
+           "LOSES." in said
+    assert "At a 30 dB SNR floor the causal attack flipped 10.0% of clips, hopskipjump 10.0%: the causal attack " \
+           "ties." in said
+    assert "At a 20 dB SNR floor gradient flipped 100.0% of clips, more than the causal attack's 50.0%." in said
+    assert not any("30 dB SNR floor gradient" in sentence for sentence in said)  # it did worse there

@@ -80,7 +80,8 @@ VERDICT_FLOORS = ("20", "30")
 
 def verdicts(figures_of: dict[str, Any]) -> list[str]:
     """Plain sentences on where the causal attack and ranking win or lose against the frequency baselines and
-    the peer black-box attacks, from the summary alone: success at 20 and 30 dB floors, and deletion AUC."""
+    the peer black-box attacks, and any other attack of the suite that flips more (the white-box gradient
+    reference, STFT, noise), from the summary alone: success at 20 and 30 dB floors, and deletion AUC."""
     strategies, said = figures_of["strategies"], []
     causal = strategies.get(CAUSAL_ATTACK)
     if causal:
@@ -93,6 +94,13 @@ def verdicts(figures_of: dict[str, Any]) -> list[str]:
                 how = "wins" if ours > theirs else "ties" if ours == theirs else "LOSES"
                 said.append(f"At a {floor} dB SNR floor the causal attack flipped {rate(ours)} of clips, {name} "
                             f"{rate(theirs)}: the causal attack {how}.")
+            for name, figures in strategies.items():  # any other attack (white-box, STFT, noise) that does better
+                theirs = figures.get("success_at_snr", {}).get(floor)
+                if name in (CAUSAL_ATTACK, *FREQUENCY_BASELINES, *PEER_ATTACKS) or ours is None or theirs is None:
+                    continue
+                if theirs > ours:
+                    said.append(f"At a {floor} dB SNR floor {name} flipped {rate(theirs)} of clips, more than the "
+                                f"causal attack's {rate(ours)}.")
     faithful = figures_of.get("faithfulness") or {}
     method = next((name for name in ("freqrex-ns", "paper", "removal", "occlusion") if name in faithful), None)
     if method is not None:
