@@ -130,21 +130,24 @@ class Oracle:
         """Model queries left before the budget refuses, or None when unlimited."""
         return None if self.budget is None else self.budget - self.queries
 
-    def classify(self, signals: np.ndarray | Described) -> Prediction:
+    def classify(self, signals: np.ndarray | Described, aliases: Sequence[bytes | None] | None = None) -> Prediction:
         """Classify K mono signals at the target's sample rate: Prediction(labels int64 [K], scores float32 [K, C]).
 
         `signals` is a float [K, T] array (cached by a digest of each signal's samples) or Described
-        signals (cached by their keys, synthesised only when the model must see them). Repeats (in the
-        batch or seen before) come from the cache and cost no query; the rest run in chunks of
-        `batch_size`. Raises InvalidInputError for a batch that is not a non-empty [K, T] of finite
-        samples, or has fewer than the target's `min_samples`; QueryBudgetExceeded, before anything
-        runs, when the uncached signals would pass the budget; TargetError when the model raises or
-        returns anything but finite [chunk, C] probabilities.
+        signals (cached by their keys, synthesised only when the model must see them). `aliases` gives a
+        raw array's rows a second key each (or None): the key of an edit known to synthesise the same
+        samples (spectrum.Spectrum.alias), so a raw signal and the described edit share one answer.
+        Repeats (in the batch or seen before, by any of a signal's keys) come from the cache and cost no
+        query; the rest run in chunks of `batch_size`. Raises InvalidInputError for a batch that is not a
+        non-empty [K, T] of finite samples, has fewer than the target's `min_samples`, or aliases that do
+        not match a raw batch; QueryBudgetExceeded, before anything runs, when the uncached signals
+        would pass the budget; TargetError when the model raises or returns anything but finite
+        [chunk, C] probabilities.
         """
         batch = signals if isinstance(signals, Described) else _Raw(self._check_array(signals))
         count = len(batch)
         self._check_length(batch.n_samples, count)
-        keys = list(batch.keys) if self._cache is not None else None
+        keys = self._keys(batch, aliases) if self._cache is not None else None
         todo = self._uncached(keys, count)
         if self.budget is not None and self.queries + len(todo) > self.budget:
             raise QueryBudgetExceeded(self.budget, self.queries, len(todo))
@@ -153,20 +156,37 @@ class Oracle:
             scores = fresh
         else:
             for i, row in zip(todo, fresh, strict=True):
-                self._cache[keys[i]] = row
+                self._cache.update(dict.fromkeys(keys[i], row))
             self.cache_hits += count - len(todo)
-            scores = np.stack([self._cache[k] for k in keys])
+            scores = np.stack([self._remembered(row_keys) for row_keys in keys])
         return Prediction(np.argmax(scores, axis=1), scores)
 
-    def _uncached(self, keys: list[bytes] | None, n: int) -> list[int]:
-        """Indices to send to the model: the first occurrence of each signal not yet cached."""
+    @staticmethod
+    def _keys(batch: Described, aliases: Sequence[bytes | None] | None) -> list[tuple[bytes, ...]]:
+        """Every row's cache keys: its own, then its alias if it has one."""
+        if aliases is None:
+            return [(key,) for key in batch.keys]
+        if isinstance(batch, _Raw) and len(aliases) == len(batch):
+            return [(key,) if alias is None else (key, alias) for key, alias in zip(batch.keys, aliases)]
+        raise InvalidInputError(f"aliases name one key (or None) per row of a raw batch, got {len(aliases)} for "
+                                f"{len(batch)} {'raw' if isinstance(batch, _Raw) else 'described'} signals")
+
+    def _remembered(self, keys: tuple[bytes, ...]) -> np.ndarray:
+        """The cached scores of a signal known by any of `keys`, now cached under all of them."""
+        assert self._cache is not None
+        scores = next(self._cache[key] for key in keys if key in self._cache)
+        self._cache.update(dict.fromkeys(keys, scores))
+        return scores
+
+    def _uncached(self, keys: list[tuple[bytes, ...]] | None, n: int) -> list[int]:
+        """Indices to send to the model: the first occurrence of each signal not yet cached under any key."""
         if keys is None or self._cache is None:
             return list(range(n))
         seen: set[bytes] = set()
         todo = []
-        for i, key in enumerate(keys):
-            if key not in self._cache and key not in seen:
-                seen.add(key)
+        for i, row_keys in enumerate(keys):
+            if not any(key in self._cache or key in seen for key in row_keys):
+                seen.update(row_keys)
                 todo.append(i)
         return todo
 

@@ -28,10 +28,12 @@ import scipy.fft
 import scipy.signal
 
 from .errors import InvalidInputError
+from .mutations.kinds import Amplitude
 from .oracle import sample_key
 
-# Rows per irfft call: bounds peak memory to ~64 x M complex64 (123 MB for a 30 s clip at 16 kHz).
-_SYNTH_CHUNK = 64
+# Rows per irfft call: pocketfft vectorises across rows from about 4 on; 16 bounds peak memory to 16 x M
+# complex64 (31 MB for a 30 s clip at 16 kHz), small enough for the allocator to reuse rather than map afresh.
+_SYNTH_CHUNK = 16
 # Signals of kept bin sets that Pieces remembers for reuse (about 130 of a 30 s clip at 16 kHz).
 PIECES_BYTES = 256 * 2**20
 
@@ -216,7 +218,7 @@ class Spectrum:
         return signals.astype(np.float32, copy=False)
 
     def synthesize(self, coeffs: np.ndarray) -> np.ndarray:
-        """Batched inverse rfft to T samples: complex [K, M] (or [M]) -> float32 [K, T], 64 rows per irfft."""
+        """Batched inverse rfft to T samples: complex [K, M] (or [M]) -> float32 [K, T], 16 rows per irfft."""
         coeffs = np.atleast_2d(coeffs)
         return self._synthesize_rows(coeffs.shape[0], lambda chunk: coeffs[chunk])
 
@@ -282,7 +284,10 @@ class Spectrum:
 
         def write(rows: np.ndarray, out: np.ndarray) -> None:
             needed = sorted(set(which[rows].tolist()) - shared.keys())
-            kept = dict(zip(needed, self.keep(masks[needed]))) if needed else {}
+            kept: dict[int, np.ndarray] = {}
+            for start in range(0, len(needed), _SYNTH_CHUNK):
+                chunk = needed[start : start + _SYNTH_CHUNK]
+                kept.update(zip(chunk, self.keep(masks[chunk])))
             shared.update((j, signal) for j, signal in kept.items() if j in reused)
             for i, row in enumerate(rows):
                 j = int(which[row])
@@ -297,6 +302,17 @@ class Spectrum:
     def whole(self) -> Mutants:
         """The clip itself as one mutant: every bin kept (the samples and key of keep(all bins))."""
         return self.edits(np.ones(self.n_bins, dtype=bool))
+
+    def alias(self, bins: np.ndarray, mutation: BinMutation) -> bytes | None:
+        """The key of the edit whose samples mutating `bins` (int [n] bin indices) with `mutation` gives, or
+        None when no edit does: removal (Amplitude scale 0) of a set puts the same coefficients through the
+        same irfft as keeping the rest (zeros of either sign aside), so the raw signal of an attack and
+        that kept set share one cached answer (oracle.Oracle.classify's `aliases`)."""
+        if not (isinstance(mutation, Amplitude) and mutation.scale == 0):
+            return None
+        rest = np.ones(self.n_bins, dtype=bool)
+        rest[np.asarray(bins, dtype=np.int64)] = False
+        return _key(self.identity, b"keep", set_digest(rest))
 
     def superposed(self, context: np.ndarray, parts: Sequence[np.ndarray], combos: np.ndarray,
                    remove: bool = False, pieces: Pieces | None = None) -> Mutants:

@@ -168,3 +168,20 @@ def test_described_signals_are_checked_when_synthesised():
         oracle.classify(wrong)
     with pytest.raises(InvalidInputError, match="non-empty"):
         oracle.classify(Described([], []))
+
+
+def test_an_alias_lets_a_raw_signal_and_a_described_one_share_their_answer():
+    model = Recorder()
+    oracle = Oracle(CallableTarget(model, ["neg", "pos"], 8000))
+    oracle.classify(Described([b"edit"], [1.0]))
+    raw = signals(2)  # rows of 1.0 and -2.0
+    assert list(oracle.classify(raw, aliases=[b"edit", None]).labels) == [1, 0]
+    assert oracle.queries == 2 and oracle.cache_hits == 1
+    oracle.classify(raw[:1])  # the alias's answer is now cached under the samples' key too
+    assert oracle.queries == 2 and oracle.cache_hits == 2
+    oracle.classify(-raw[1:] * 3, aliases=[b"other"])
+    assert oracle.classify(Described([b"other"], [99.0])).labels[0] == 1 and oracle.queries == 3
+    with pytest.raises(InvalidInputError, match="aliases"):
+        oracle.classify(raw, aliases=[None])
+    with pytest.raises(InvalidInputError, match="aliases"):
+        oracle.classify(Described([b"x"], [1.0]), aliases=[b"y"])

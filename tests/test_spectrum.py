@@ -206,3 +206,16 @@ def test_a_row_synthesises_to_the_same_samples_alone_or_in_any_batch(clip):
     masks = np.random.default_rng(2).random((19, spectrum.n_bins)) < 0.4
     together = spectrum.keep(masks)
     assert all(np.array_equal(spectrum.keep(mask)[0], row) for mask, row in zip(masks, together))
+
+
+def test_removal_of_a_set_is_aliased_to_the_rest_kept_alone(clip):
+    from freqrex_bench.mutations import Amplitude, Phase
+
+    spectrum = Spectrum.from_signal(clip, 8000)
+    bins = np.array([3, 40, 41, 700])
+    mask = np.isin(np.arange(spectrum.n_bins), bins)
+    removed = spectrum.mutate(mask, Amplitude(0.0))[0]
+    rest = spectrum.edits(~mask)
+    assert spectrum.alias(bins, Amplitude(0.0)) == rest.keys[0]
+    assert np.array_equal(removed, rest.synthesize()[0])
+    assert spectrum.alias(bins, Amplitude(0.5)) is None and spectrum.alias(bins, Phase(1.0)) is None
