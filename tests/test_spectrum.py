@@ -142,6 +142,10 @@ def test_superposed_mutants_add_the_parts_in_order_then_the_context(clip):
             assert np.abs((spectrum.signal - direct if remove else direct) - row).max() < 1e-6 * np.abs(clip).max()
     keep_keys = spectrum.superposed(context, parts, combos).keys
     assert len(set(keep_keys) | set(mutants.keys)) == 8
+    assert not set(keep_keys) & set(spectrum.superposed(context[1:], parts, combos).keys)  # the context counts
+    several = combos.sum(axis=1) > 1  # the same parts added in another order round differently
+    reordered = spectrum.superposed(context, parts[::-1], combos[:, ::-1]).keys
+    assert not {k for k, s in zip(keep_keys, several) if s} & {k for k, s in zip(reordered, several) if s}
     # A superposition is rounded differently from one irfft of the same bins: it never shares that key.
     assert not set(keep_keys) & set(spectrum.edits(np.stack([np.isin(np.arange(spectrum.n_bins), np.concatenate(
         [context, *(parts[i] for i in np.flatnonzero(c))])) for c in combos])).keys)
