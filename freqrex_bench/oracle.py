@@ -3,15 +3,22 @@
 Strategies never call a target directly. They hand the Oracle a logical batch of signals; it answers
 repeats from its cache, splits the rest into the user's batch size (so results never depend on it),
 refuses work past the budget before any of it runs, and times the model so overhead can be measured.
+
+A batch is either plain samples (a user's raw array: the cache knows each signal by a digest of its
+samples) or `Described` signals, known by what defines them (the clip's identity and the edit, see
+spectrum.Mutants): their keys are given, and the Oracle synthesises only the signals the model must
+see, a model batch at a time, so repeats cost neither a hash of their samples nor their synthesis.
 """
 
 from __future__ import annotations
 
 import hashlib
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import NamedTuple
+from dataclasses import dataclass
+from functools import cached_property
+from typing import NamedTuple, Protocol, runtime_checkable
 
 import numpy as np
 
@@ -29,8 +36,61 @@ class Prediction(NamedTuple):
     scores: np.ndarray
 
 
-def _signal_key(row: np.ndarray) -> bytes:
-    return hashlib.sha1(row.tobytes(), usedforsecurity=False).digest()
+@runtime_checkable
+class Described(Protocol):
+    """K signals of T samples known by what defines them (spectrum.Mutants is the implementation).
+
+    `keys` holds one bytes per signal, equal exactly when the signals are equal (the describer's promise);
+    `synthesize(rows)` returns the float32 [len(rows), T] signals of the int64 row indices `rows`.
+    """
+
+    def __len__(self) -> int:
+        """K, the number of signals."""
+        ...
+
+    @property
+    def keys(self) -> Sequence[bytes]:
+        """One key per signal, K in all."""
+        ...
+
+    @property
+    def n_samples(self) -> int:
+        """T, the length of every signal in samples."""
+        ...
+
+    def synthesize(self, rows: np.ndarray) -> np.ndarray:
+        """float32 [len(rows), T]: the signals of int64 `rows` [n], in that order."""
+        ...
+
+
+def sample_key(row: np.ndarray) -> bytes:
+    """The cache key of a raw signal (float32 [T], C-contiguous): a SHA-1 of its samples, tagged so it never
+    equals a described signal's key."""
+    return b"samples:" + hashlib.sha1(row.data, usedforsecurity=False).digest()
+
+
+@dataclass(frozen=True)
+class _Raw:
+    """A raw float32 [K, T] batch seen as Described: keys are its samples' digests (computed when first
+    asked for), rows are views when they are consecutive (no copy)."""
+
+    batch: np.ndarray
+
+    @cached_property
+    def keys(self) -> list[bytes]:
+        return [sample_key(row) for row in self.batch]
+
+    def __len__(self) -> int:
+        return self.batch.shape[0]
+
+    @property
+    def n_samples(self) -> int:
+        return self.batch.shape[1]
+
+    def synthesize(self, rows: np.ndarray) -> np.ndarray:
+        if rows.size and (np.diff(rows) == 1).all():
+            return self.batch[rows[0] : rows[-1] + 1]
+        return self.batch[rows]
 
 
 class Oracle:
@@ -70,60 +130,89 @@ class Oracle:
         """Model queries left before the budget refuses, or None when unlimited."""
         return None if self.budget is None else self.budget - self.queries
 
-    def classify(self, signals: np.ndarray) -> Prediction:
-        """Classify float [K, T] mono signals at the target's sample rate: Prediction(labels int64 [K],
-        scores float32 [K, C]).
+    def classify(self, signals: np.ndarray | Described, aliases: Sequence[bytes | None] | None = None) -> Prediction:
+        """Classify K mono signals at the target's sample rate: Prediction(labels int64 [K], scores float32 [K, C]).
 
-        Repeats (in the batch or seen before) come from the cache and cost no query; the rest run in
-        chunks of `batch_size`. Raises InvalidInputError for a batch that is not a non-empty [K, T] of
-        finite samples, or has fewer than the target's `min_samples`; QueryBudgetExceeded, before
-        anything runs, when the uncached signals would pass the budget; TargetError when the model
-        raises or returns anything but finite [chunk, C] probabilities.
+        `signals` is a float [K, T] array (cached by a digest of each signal's samples) or Described
+        signals (cached by their keys, synthesised only when the model must see them). `aliases` gives a
+        raw array's rows a second key each (or None): the key of an edit known to synthesise the same
+        samples (spectrum.Spectrum.alias), so a raw signal and the described edit share one answer.
+        Repeats (in the batch or seen before, by any of a signal's keys) come from the cache and cost no
+        query; the rest run in chunks of `batch_size`. Raises InvalidInputError for a batch that is not a
+        non-empty [K, T] of finite samples, has fewer than the target's `min_samples`, or aliases that do
+        not match a raw batch; QueryBudgetExceeded, before anything runs, when the uncached signals
+        would pass the budget; TargetError when the model raises or returns anything but finite
+        [chunk, C] probabilities.
         """
-        batch = self._check_signals(signals)
-        keys = [_signal_key(row) for row in batch] if self._cache is not None else None
-        todo = self._uncached(keys, len(batch))
+        batch = signals if isinstance(signals, Described) else _Raw(self._check_array(signals))
+        count = len(batch)
+        self._check_length(batch.n_samples, count)
+        keys = self._keys(batch, aliases) if self._cache is not None else None
+        todo = self._uncached(keys, count)
         if self.budget is not None and self.queries + len(todo) > self.budget:
             raise QueryBudgetExceeded(self.budget, self.queries, len(todo))
-        fresh = self._predict(batch[todo]) if len(todo) else np.empty((0, len(self.target.labels)), np.float32)
+        fresh = self._predict(batch, np.asarray(todo, dtype=np.int64))
         if keys is None or self._cache is None:
             scores = fresh
         else:
             for i, row in zip(todo, fresh, strict=True):
-                self._cache[keys[i]] = row
-            self.cache_hits += len(batch) - len(todo)
-            scores = np.stack([self._cache[k] for k in keys])
+                self._cache.update(dict.fromkeys(keys[i], row))
+            self.cache_hits += count - len(todo)
+            scores = np.stack([self._remembered(row_keys) for row_keys in keys])
         return Prediction(np.argmax(scores, axis=1), scores)
 
-    def _uncached(self, keys: list[bytes] | None, n: int) -> list[int]:
-        """Indices to send to the model: the first occurrence of each signal not yet cached."""
+    @staticmethod
+    def _keys(batch: Described, aliases: Sequence[bytes | None] | None) -> list[tuple[bytes, ...]]:
+        """Every row's cache keys: its own, then its alias if it has one."""
+        if aliases is None:
+            return [(key,) for key in batch.keys]
+        if isinstance(batch, _Raw) and len(aliases) == len(batch):
+            return [(key,) if alias is None else (key, alias) for key, alias in zip(batch.keys, aliases)]
+        raise InvalidInputError(f"aliases name one key (or None) per row of a raw batch, got {len(aliases)} for "
+                                f"{len(batch)} {'raw' if isinstance(batch, _Raw) else 'described'} signals")
+
+    def _remembered(self, keys: tuple[bytes, ...]) -> np.ndarray:
+        """The cached scores of a signal known by any of `keys`, now cached under all of them."""
+        assert self._cache is not None
+        scores = next(self._cache[key] for key in keys if key in self._cache)
+        self._cache.update(dict.fromkeys(keys, scores))
+        return scores
+
+    def _uncached(self, keys: list[tuple[bytes, ...]] | None, n: int) -> list[int]:
+        """Indices to send to the model: the first occurrence of each signal not yet cached under any key."""
         if keys is None or self._cache is None:
             return list(range(n))
         seen: set[bytes] = set()
         todo = []
-        for i, key in enumerate(keys):
-            if key not in self._cache and key not in seen:
-                seen.add(key)
+        for i, row_keys in enumerate(keys):
+            if not any(key in self._cache or key in seen for key in row_keys):
+                seen.update(row_keys)
                 todo.append(i)
         return todo
 
-    def _check_signals(self, signals: np.ndarray) -> np.ndarray:
+    def _check_array(self, signals: np.ndarray) -> np.ndarray:
+        """A raw batch as C-contiguous float32 [K, T] of finite samples (no copy when it already is)."""
         batch = np.asarray(signals)
         if batch.ndim != 2 or batch.shape[0] == 0 or batch.shape[1] == 0:
             raise InvalidInputError(
                 f"the oracle takes a [batch, samples] array of mono signals, got shape {batch.shape}"
             )
+        batch = np.ascontiguousarray(batch, dtype=np.float32)
+        _check_finite(batch)
+        return batch
+
+    def _check_length(self, n_samples: int, count: int = 1) -> None:
+        """Refuse an empty batch (`count` 0) and signals shorter than the target's min_samples."""
+        if count == 0 or n_samples == 0:
+            raise InvalidInputError(f"the oracle takes a non-empty batch of signals, got {count} of {n_samples} "
+                                    f"samples")
         shortest = int(getattr(self.target, "min_samples", 1))
-        if batch.shape[1] < shortest:
+        if n_samples < shortest:
             rate = self.target.sample_rate
             raise InvalidInputError(
                 f"{target_name(self.target)} needs clips of at least {shortest} samples ({shortest / rate:.3f} s at "
-                f"{rate} Hz), got {batch.shape[1]} samples; use a longer clip"
+                f"{rate} Hz), got {n_samples} samples; use a longer clip"
             )
-        batch = np.ascontiguousarray(batch, dtype=np.float32)
-        if not np.isfinite(batch).all():
-            raise InvalidInputError("signals sent to the oracle contain NaN or infinite samples")
-        return batch
 
     @contextmanager
     def _calling(self, shape: tuple[int, ...]) -> Iterator[None]:
@@ -143,15 +232,30 @@ class Oracle:
         if self.on_queries is not None:
             self.on_queries(shape[0])
 
-    def _predict(self, batch: np.ndarray) -> np.ndarray:
-        """Run the model in chunks of batch_size, checking every output."""
-        out = []
-        for start in range(0, len(batch), self.batch_size):
-            chunk = batch[start : start + self.batch_size]
+    def _predict(self, batch: Described, rows: np.ndarray) -> np.ndarray:
+        """Synthesise and run `rows` of `batch` in chunks of batch_size, checking every input and output."""
+        out = [np.empty((0, len(self.target.labels)), np.float32)]
+        for start in range(0, rows.size, self.batch_size):
+            chunk = self._signals(batch, rows[start : start + self.batch_size])
             with self._calling(chunk.shape):
                 scores = self.target.predict(chunk)
             out.append(self._check_scores(scores, len(chunk)))
         return np.concatenate(out)
+
+    @staticmethod
+    def _signals(batch: Described, rows: np.ndarray) -> np.ndarray:
+        """The float32 [len(rows), T] signals of `rows`; raises InvalidInputError for synthesised signals of
+        the wrong shape or with NaN or infinite samples (a raw batch was checked whole)."""
+        chunk = batch.synthesize(rows)
+        if isinstance(batch, _Raw):
+            return chunk
+        if chunk.shape != (rows.size, batch.n_samples) or chunk.dtype != np.float32:
+            raise InvalidInputError(
+                f"described signals must synthesise to float32 [{rows.size}, {batch.n_samples}], got "
+                f"{chunk.dtype} {chunk.shape}"
+            )
+        _check_finite(chunk)
+        return chunk
 
     def gradient(self, signals: np.ndarray, label: int) -> tuple[np.ndarray, np.ndarray]:
         """Scores float32 [K, C] and the gradient float32 [K, T] of log P(`label`) with respect to each of
@@ -164,7 +268,8 @@ class Oracle:
         """
         import torch
 
-        batch = self._check_signals(signals)
+        batch = self._check_array(signals)
+        self._check_length(batch.shape[1])
         if not getattr(self.target, "differentiable", False):
             raise TargetError(f"{target_name(self.target)} has no differentiable torch forward pass")
         if self.budget is not None and self.queries + len(batch) > self.budget:
@@ -193,3 +298,10 @@ class Oracle:
         check_probabilities(scores, name, "targets must return probabilities in [0, 1] (thresholds such as "
                                           "min_confidence compare them)")
         return scores
+
+
+def _check_finite(batch: np.ndarray) -> None:
+    """Raise InvalidInputError when float `batch` holds NaN or infinite samples (a finite sum proves none does,
+    and costs no temporary array; only a sum that overflows or is NaN looks at every sample)."""
+    if not np.isfinite(batch.sum()) and not np.isfinite(batch).all():
+        raise InvalidInputError("signals sent to the oracle contain NaN or infinite samples")

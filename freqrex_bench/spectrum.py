@@ -2,11 +2,23 @@
 
 Every mutant the strategies send to a model is made here: keep or remove a set of bins (removal is the
 neutral value: the bin is zeroed), or mutate selected bins. Synthesis is one vectorised irfft per batch.
+
+`keep`, `remove` and `mutate` return signals. `edits` and `superposed` return `Mutants`: the same signals
+known by what defines them, for the Oracle (oracle.Described), synthesised only when the model must see
+them. A mutant's key is a SHA-1 of the clip's identity (a digest of its coefficients, length and rate,
+taken once) and its edit: the kind (keep, remove, or a sum of kept sets in order) and the bin sets as
+packed bit masks (M / 8 bytes), never the T samples. Equal keys mean equal float32 samples, and the edits
+known to give equal samples share a key (a sum of one kept set on an empty context is that set kept;
+every bin removed is exact silence, keyed as a raw silent signal); the same bins reached another way (a
+superposition against one irfft) get another key, as their roundings differ. Synthesis is float32
+throughout (complex64 coefficients, float32 irfft and sums).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import hashlib
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Protocol
@@ -16,9 +28,14 @@ import scipy.fft
 import scipy.signal
 
 from .errors import InvalidInputError
+from .mutations.kinds import Amplitude
+from .oracle import sample_key
 
-# Rows per irfft call: bounds peak memory to ~64 x M complex64 (123 MB for a 30 s clip at 16 kHz).
-_SYNTH_CHUNK = 64
+# Rows per irfft call: pocketfft vectorises across rows from about 4 on; 16 bounds peak memory to 16 x M
+# complex64 (31 MB for a 30 s clip at 16 kHz), small enough for the allocator to reuse rather than map afresh.
+_SYNTH_CHUNK = 16
+# Signals of kept bin sets that Pieces remembers for reuse (about 130 of a 30 s clip at 16 kHz).
+PIECES_BYTES = 256 * 2**20
 
 
 class BinMutation(Protocol):
@@ -37,6 +54,107 @@ def _as_masks(masks: np.ndarray, n_bins: int) -> np.ndarray:
     if masks.ndim != 2 or masks.shape[1] != n_bins:
         raise InvalidInputError(f"bin masks must have shape [K, {n_bins}], got {masks.shape}")
     return masks
+
+
+def set_digest(mask: np.ndarray) -> bytes:
+    """A SHA-1 of one set of bins, bool [M], as a packed bit mask (M / 8 bytes): what a key says of the set."""
+    return hashlib.sha1(np.packbits(mask).data, usedforsecurity=False).digest()
+
+
+def _key(*parts: bytes) -> bytes:
+    """One mutant's key: a SHA-1 of its length-prefixed parts (clip identity, edit kind, digests)."""
+    digest = hashlib.sha1(usedforsecurity=False)
+    for part in parts:
+        digest.update(len(part).to_bytes(4, "little"))
+        digest.update(part)
+    return digest.digest()
+
+
+def _sum_into(out: np.ndarray, signals: Sequence[np.ndarray]) -> None:
+    """out (float32 [T]) = the float32 [T] `signals` added left to right, ((s0 + s1) + s2) + ..., in place."""
+    if len(signals) == 1:
+        np.copyto(out, signals[0])
+        return
+    np.add(signals[0], signals[1], out=out)
+    for signal in signals[2:]:
+        out += signal
+
+
+@dataclass(frozen=True)
+class Mutants:
+    """K mutants of one clip, known by their edits and synthesised on demand (oracle.Described).
+
+    `keys` holds one bytes per mutant (module docstring), `n_samples` is T, and `write(rows, out)` writes
+    the float32 signals of the increasing int64 row indices `rows` [n] into `out`, float32 [n, T]. Build
+    them with Spectrum.edits or .superposed, and join batches with `Mutants.join`.
+    """
+
+    keys: tuple[bytes, ...]
+    n_samples: int
+    write: Callable[[np.ndarray, np.ndarray], None] = field(repr=False, compare=False)
+
+    def __len__(self) -> int:
+        return len(self.keys)
+
+    def synthesize(self, rows: np.ndarray | None = None) -> np.ndarray:
+        """float32 [n, T]: the signals of int row indices `rows` [n] in that order (all K when None)."""
+        rows = np.arange(len(self)) if rows is None else np.asarray(rows, dtype=np.int64)
+        order = np.argsort(rows, kind="stable")
+        out = np.empty((rows.size, self.n_samples), dtype=np.float32)
+        if (order == np.arange(rows.size)).all():
+            self.write(rows, out)
+            return out
+        self.write(rows[order], out)
+        return out[np.argsort(order, kind="stable")]
+
+    @classmethod
+    def join(cls, batches: Sequence[Mutants]) -> Mutants:
+        """The batches one after another, as one batch (each still synthesises its own rows, in place).
+        Raises InvalidInputError for no batches or batches of different lengths T."""
+        if not batches or len({batch.n_samples for batch in batches}) != 1:
+            raise InvalidInputError("Mutants.join needs one or more batches of signals of one length")
+        if len(batches) == 1:
+            return batches[0]
+        offsets = np.cumsum([0, *(len(batch) for batch in batches)])
+
+        def write(rows: np.ndarray, out: np.ndarray) -> None:
+            bounds = np.searchsorted(rows, offsets)
+            for batch, start, lo, hi in zip(batches, offsets[:-1], bounds[:-1], bounds[1:]):
+                if hi > lo:
+                    batch.write(rows[lo:hi] - start, out[lo:hi])
+
+        keys = tuple(key for batch in batches for key in batch.keys)
+        return cls(keys, batches[0].n_samples, write)
+
+
+class Pieces:
+    """Signals of bin sets kept alone (one irfft each), remembered by set so a set that recurs (a part or a
+    context met again in a later split or iteration) is synthesised once. Holds at most `max_bytes` of
+    float32 [T] signals, the least recently used dropped first; the signals are read-only."""
+
+    def __init__(self, spectrum: Spectrum, max_bytes: int = PIECES_BYTES) -> None:
+        self.spectrum = spectrum
+        self.capacity = max(1, max_bytes // (4 * spectrum.n_samples))
+        self._signals: OrderedDict[bytes, np.ndarray] = OrderedDict()
+        self.hits = 0
+
+    def get(self, digests: Sequence[bytes], masks: np.ndarray) -> list[np.ndarray]:
+        """float32 [T] signals of the bin sets bool `masks` [n, M], whose set_digest values are `digests`:
+        remembered ones reused, the others synthesised in one batched irfft."""
+        missing = [i for i, digest in enumerate(digests) if digest not in self._signals and digest not in digests[:i]]
+        self.hits += sum(digest in self._signals for digest in digests)
+        fresh = self.spectrum.keep(masks[missing]) if missing else np.empty((0, self.spectrum.n_samples), np.float32)
+        fresh.flags.writeable = False
+        found = dict(zip((digests[i] for i in missing), fresh))
+        for digest in digests:
+            if digest in self._signals:
+                self._signals.move_to_end(digest)
+                found[digest] = self._signals[digest]
+            else:
+                self._signals[digest] = found[digest]
+        while len(self._signals) > self.capacity:
+            self._signals.popitem(last=False)
+        return [found[digest] for digest in digests]
 
 
 @dataclass(frozen=True)
@@ -84,15 +202,23 @@ class Spectrum:
         return self.synthesize(self.coeffs[None, :])[0]
 
     def _synthesize_rows(self, rows: int, coeffs_for: Callable[[slice], np.ndarray]) -> np.ndarray:
-        """Inverse rfft of `rows` spectra, built and transformed a chunk of rows at a time."""
+        """Inverse rfft of `rows` spectra, built and transformed a chunk of rows at a time (one chunk: the
+        irfft's own output, no copy)."""
+        if rows <= _SYNTH_CHUNK:
+            return self._irfft(coeffs_for(slice(0, rows)))
         out = np.empty((rows, self.n_samples), dtype=np.float32)
         for start in range(0, rows, _SYNTH_CHUNK):
             chunk = slice(start, min(start + _SYNTH_CHUNK, rows))
-            out[chunk] = scipy.fft.irfft(coeffs_for(chunk), n=self.n_samples, axis=-1, workers=-1)
+            out[chunk] = self._irfft(coeffs_for(chunk))
         return out
 
+    def _irfft(self, coeffs: np.ndarray) -> np.ndarray:
+        """float32 [n, T]: scipy.fft.irfft of complex [n, M] rows on every core (complex64 in, float32 out)."""
+        signals = scipy.fft.irfft(coeffs, n=self.n_samples, axis=-1, workers=-1)
+        return signals.astype(np.float32, copy=False)
+
     def synthesize(self, coeffs: np.ndarray) -> np.ndarray:
-        """Batched inverse rfft to T samples: complex [K, M] (or [M]) -> float32 [K, T], 64 rows per irfft."""
+        """Batched inverse rfft to T samples: complex [K, M] (or [M]) -> float32 [K, T], 16 rows per irfft."""
         coeffs = np.atleast_2d(coeffs)
         return self._synthesize_rows(coeffs.shape[0], lambda chunk: coeffs[chunk])
 
@@ -105,7 +231,8 @@ class Spectrum:
     def remove(self, masks: np.ndarray) -> np.ndarray:
         """Signals with the masked bins zeroed (F(x) minus the set, paper Def. 3): the clip minus keep(masks),
         by linearity of the irfft. bool [K, M] (or [M]) -> float32 [K, T]; InvalidInputError as for keep."""
-        return self.signal[None, :] - self.keep(masks)
+        kept = self.keep(masks)
+        return np.subtract(self.signal[None, :], kept, out=kept)
 
     def keep_bins(self, bins: np.ndarray) -> np.ndarray:
         """float32 [T]: the signal of one set of bins kept alone; `bins` is int [n] bin indices in [0, M)."""
@@ -120,6 +247,109 @@ class Spectrum:
         masks = _as_masks(masks, self.n_bins)
         mutated = np.asarray(mutation.apply(self.coeffs, self.hz), dtype=np.complex64)
         return self._synthesize_rows(masks.shape[0], lambda chunk: np.where(masks[chunk], mutated, self.coeffs))
+
+    @cached_property
+    def identity(self) -> bytes:
+        """The clip's identity in mutant keys: a SHA-1 of its coefficients, length and rate (taken once)."""
+        digest = hashlib.sha1(np.ascontiguousarray(self.coeffs).data, usedforsecurity=False)
+        digest.update(np.array([self.n_samples, self.sample_rate], dtype=np.int64).data)
+        return digest.digest()
+
+    @cached_property
+    def silence_key(self) -> bytes:
+        """The key of every bin removed: the clip minus itself is T exact zeros, so it is keyed as the raw
+        silent signal is (oracle.sample_key), and one answer serves both."""
+        return sample_key(np.zeros(self.n_samples, dtype=np.float32))
+
+    def edits(self, masks: np.ndarray, sets: Sequence[int] | np.ndarray | None = None,
+              removed: Sequence[bool] | np.ndarray | None = None) -> Mutants:
+        """Mutants keeping or removing sets of bins: row r is the set `masks[sets[r]]` (bool [S, M] or [M])
+        kept alone, or removed from the clip where `removed[r]`; by default each set once, kept. The same
+        signals as keep and remove; a set several rows use is synthesised once. Raises InvalidInputError for
+        masks that are not [S, M], or `sets` and `removed` that do not match."""
+        masks = _as_masks(masks, self.n_bins)
+        which = np.arange(len(masks)) if sets is None else np.asarray(sets, dtype=np.int64)
+        gone = np.zeros(which.size, dtype=bool) if removed is None else np.asarray(removed, dtype=bool)
+        if gone.shape != which.shape or which.ndim != 1 or not np.isin(which, np.arange(len(masks))).all():
+            raise InvalidInputError(f"edits needs one set index in [0, {len(masks)}) and one removed flag per row")
+        digests = [set_digest(mask) for mask in masks]
+        everything = np.asarray(masks.all(axis=1))
+        keys = tuple(
+            self.silence_key if out and everything[j]
+            else _key(self.identity, b"remove" if out else b"keep", digests[j])
+            for j, out in zip(which, gone)
+        )
+        reused = set(np.flatnonzero(np.bincount(which, minlength=len(masks)) > 1).tolist())
+        shared: dict[int, np.ndarray] = {}
+
+        def write(rows: np.ndarray, out: np.ndarray) -> None:
+            needed = sorted(set(which[rows].tolist()) - shared.keys())
+            kept: dict[int, np.ndarray] = {}
+            for start in range(0, len(needed), _SYNTH_CHUNK):
+                chunk = needed[start : start + _SYNTH_CHUNK]
+                kept.update(zip(chunk, self.keep(masks[chunk])))
+            shared.update((j, signal) for j, signal in kept.items() if j in reused)
+            for i, row in enumerate(rows):
+                j = int(which[row])
+                signal = shared[j] if j in shared else kept[j]
+                if gone[row]:
+                    np.subtract(self.signal, signal, out=out[i])
+                else:
+                    out[i] = signal
+
+        return Mutants(keys, self.n_samples, write)
+
+    def whole(self) -> Mutants:
+        """The clip itself as one mutant: every bin kept (the samples and key of keep(all bins))."""
+        return self.edits(np.ones(self.n_bins, dtype=bool))
+
+    def alias(self, bins: np.ndarray, mutation: BinMutation) -> bytes | None:
+        """The key of the edit whose samples mutating `bins` (int [n] bin indices) with `mutation` gives, or
+        None when no edit does: removal (Amplitude scale 0) of a set puts the same coefficients through the
+        same irfft as keeping the rest (zeros of either sign aside), so the raw signal of an attack and
+        that kept set share one cached answer (oracle.Oracle.classify's `aliases`)."""
+        if not (isinstance(mutation, Amplitude) and mutation.scale == 0):
+            return None
+        rest = np.ones(self.n_bins, dtype=bool)
+        rest[np.asarray(bins, dtype=np.int64)] = False
+        return _key(self.identity, b"keep", set_digest(rest))
+
+    def superposed(self, context: np.ndarray, parts: Sequence[np.ndarray], combos: np.ndarray,
+                   remove: bool = False, pieces: Pieces | None = None) -> Mutants:
+        """Mutants keeping `context` (int [n] bins) plus the `parts` (int [n_i] bins each) that each row of
+        bool `combos` [S, p] selects, or, with `remove`, the clip without them: by superposition, one irfft
+        per part and one for a non-empty context (taken from `pieces` when they recur), each row the
+        selected parts' signals added in part order, then the context's (paper Alg. 1 l. 4, 2^p - 2 mutants
+        of p + 1 irffts). Raises InvalidInputError for combos that are not [S, len(parts)] or select no part."""
+        combos = np.asarray(combos, dtype=bool)
+        if combos.ndim != 2 or combos.shape[1] != len(parts) or not combos.any(axis=1).all():
+            raise InvalidInputError(
+                f"combos must be bool [S, {len(parts)}], each row selecting a part, got {combos.shape}")
+        sets = np.zeros((len(parts) + 1, self.n_bins), dtype=bool)
+        sets[0, context] = True
+        for i, part in enumerate(parts):
+            sets[i + 1, part] = True
+        digests = [set_digest(mask) for mask in sets]
+        kind = b"remove" if remove else b"keep"
+        empty = not np.size(context)
+        keys = tuple(
+            _key(self.identity, kind, digests[1 + int(np.flatnonzero(combo)[0])]) if empty and combo.sum() == 1
+            else _key(self.identity, kind + b"-sum", digests[0], *(digests[1 + i] for i in np.flatnonzero(combo)))
+            for combo in combos
+        )
+        signals: list[np.ndarray] = []
+
+        def write(rows: np.ndarray, out: np.ndarray) -> None:
+            if not signals:  # the parts' signals in order, then the context's (none when empty)
+                store = pieces or Pieces(self, 0)
+                found = store.get(digests[1:], sets[1:]) if empty else store.get(digests, sets)
+                signals.extend(found if empty else found[1:] + found[:1])
+            for i, row in enumerate(rows):
+                _sum_into(out[i], [signals[j] for j in np.flatnonzero(combos[row])] + signals[len(parts):])
+                if remove:
+                    np.subtract(self.signal, out[i], out=out[i])
+
+        return Mutants(keys, self.n_samples, write)
 
     def stft(self, frame_size: int, hop: int | None = None) -> STFTView:
         """A Hann-windowed STFT view of the clip (the paper's F_T, Alg. 3) for time-localised edits;

@@ -459,3 +459,21 @@ def test_responsibility_credit_is_scaled_by_depth():
         _credit(_Job(np.arange(8), np.empty(0, dtype=np.int64), depth), parts, passing, values, np.ones(8),
                 CausalSettings())
         assert values[:2].tolist() == [depth * 1.0, depth * 1.0] and not values[2:].any()
+
+
+@pytest.mark.parametrize("objective", ["fewest-frequencies", "highest-snr"])
+def test_an_attack_removing_bins_reuses_the_answer_on_the_rest_kept_alone(strict, objective):
+    """Removing the n loudest bins (Amplitude 0) synthesises the same samples as keeping the others: the
+    attack's raw signals carry that edit's key, so what a ranking probed before costs no query."""
+    settings = AttackSettings(ladder=[{"amplitude": 0.0}], objective=objective, max_frequencies=64)
+    fresh = LargestMagnitude(settings).run(context(strict.target, strict.clip))
+    ctx = context(strict.target, strict.clip)
+    spectrum = ctx.spectrum
+    loudest = np.argsort(-spectrum.magnitude, kind="stable")
+    rest = np.ones((64, spectrum.n_bins), dtype=bool)
+    for n in range(1, 65):
+        rest[n - 1, loudest[:n]] = False
+    ctx.oracle.classify(spectrum.edits(rest))
+    again = LargestMagnitude(settings).run(ctx)
+    assert again.changed == fresh.changed and again.label_after == fresh.label_after
+    assert fresh.queries > 2 and again.queries <= 2  # only the 16-bit survival check may be new

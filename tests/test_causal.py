@@ -113,6 +113,27 @@ def test_same_seed_same_result_whatever_the_batch_size(planted):
     assert not np.array_equal(a.responsibility, other.responsibility)
 
 
+@pytest.mark.parametrize("method", ["paper", "removal"])
+def test_the_cache_answers_only_what_the_model_would(planted, method):
+    """Keys come from the edits: a key that merged two different mutants would change the result. (Not
+    freqrex-ns: its occlusion gets the queries the cache saved, so its attack ranking may differ.)"""
+    from freqrex_bench.causal import CausalDiscovery
+    from freqrex_bench.strategy import Context
+
+    results, oracles = [], []
+    for cache in (True, False):
+        oracle = Oracle(planted.target, cache=cache)
+        results.append(CausalDiscovery(method=method, max_queries=300).run(Context.create(planted.clip, oracle, 3)))
+        oracles.append(oracle)
+    cached, uncached = results
+    assert np.array_equal(cached.responsibility, uncached.responsibility)
+    assert np.array_equal(cached.attack_ranking, uncached.attack_ranking)
+    for kind in ("sufficient", "necessary", "complete"):
+        assert np.array_equal(cached.subsets[kind].bins, uncached.subsets[kind].bins)
+        assert cached.subsets[kind].score == uncached.subsets[kind].score
+    assert oracles[0].cache_hits > 0 and oracles[0].queries + oracles[0].cache_hits == oracles[1].queries
+
+
 def test_a_small_budget_stops_cleanly_and_keeps_what_was_found(planted):
     result = explain(planted.target, planted.clip, planted.sample_rate, budget=300)
     assert result.queries <= 300 and result.responsibility_queries <= 299

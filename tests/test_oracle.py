@@ -102,3 +102,86 @@ def test_bad_signals_are_refused(bad):
 def test_bad_oracle_settings(kwargs, message):
     with pytest.raises(InvalidInputError, match=message):
         Oracle(CallableTarget(Recorder(), ["neg", "pos"], 8000), **kwargs)
+
+
+class Described:
+    """Signals known by keys: row i is a constant signal of value `values[i]`; counts the rows synthesised."""
+
+    def __init__(self, keys, values, length=16):
+        self.keys, self.values, self.n_samples, self.made = list(keys), list(values), length, []
+
+    def __len__(self):
+        return len(self.keys)
+
+    def synthesize(self, rows):
+        self.made += [int(r) for r in rows]
+        return np.stack([np.full(self.n_samples, self.values[r], dtype=np.float32) for r in rows])
+
+
+def test_described_signals_are_cached_by_key_and_synthesised_only_when_the_model_needs_them():
+    model = Recorder()
+    oracle = Oracle(CallableTarget(model, ["neg", "pos"], 8000), batch_size=2)
+    first = Described([b"a", b"b", b"a", b"c"], [1.0, -2.0, 1.0, 3.0])
+    assert list(oracle.classify(first).labels) == [1, 0, 1, 1]
+    assert first.made == [0, 1, 3] and model.batches == [2, 1]
+    assert oracle.queries == 3 and oracle.cache_hits == 1
+    # The same key is the same signal: answered from the cache, never synthesised, whatever it would hold.
+    again = Described([b"b", b"d"], [5.0, -1.0])
+    assert list(oracle.classify(again).labels) == [0, 0]
+    assert again.made == [1] and oracle.queries == 4 and oracle.cache_hits == 2
+
+
+def test_raw_arrays_are_still_cached_by_their_samples():
+    model = Recorder()
+    oracle = Oracle(CallableTarget(model, ["neg", "pos"], 8000))
+    oracle.classify(signals(3))
+    oracle.classify(signals(3).copy())
+    assert oracle.queries == 3 and oracle.cache_hits == 3
+    changed = signals(3)
+    changed[1, 5] += 1e-3
+    oracle.classify(changed)
+    assert oracle.queries == 4 and oracle.cache_hits == 5
+
+
+def test_described_results_do_not_depend_on_batch_size_and_cache_off_synthesises_everything():
+    values = np.random.default_rng(0).standard_normal(23)
+    keys = [bytes([i % 7]) for i in range(23)]
+    answers = []
+    for batch_size in (1, 5, 64):
+        oracle = Oracle(CallableTarget(Recorder(), ["neg", "pos"], 8000), batch_size=batch_size)
+        answers.append(oracle.classify(Described(keys, [values[i % 7] for i in range(23)])).scores)
+        assert oracle.queries == 7
+    assert all(np.array_equal(answers[0], a) for a in answers[1:])
+    uncached = Oracle(CallableTarget(Recorder(), ["neg", "pos"], 8000), cache=False)
+    batch = Described(keys, [values[i % 7] for i in range(23)])
+    assert np.array_equal(uncached.classify(batch).scores, answers[0])
+    assert batch.made == list(range(23)) and uncached.queries == 23
+
+
+def test_described_signals_are_checked_when_synthesised():
+    oracle = Oracle(CallableTarget(Recorder(), ["neg", "pos"], 8000))
+    with pytest.raises(InvalidInputError, match="NaN or infinite"):
+        oracle.classify(Described([b"a"], [np.inf]))
+    wrong = Described([b"b"], [1.0])
+    wrong.synthesize = lambda rows: np.zeros((len(rows), 8), dtype=np.float32)
+    with pytest.raises(InvalidInputError, match=r"float32 \[1, 16\]"):
+        oracle.classify(wrong)
+    with pytest.raises(InvalidInputError, match="non-empty"):
+        oracle.classify(Described([], []))
+
+
+def test_an_alias_lets_a_raw_signal_and_a_described_one_share_their_answer():
+    model = Recorder()
+    oracle = Oracle(CallableTarget(model, ["neg", "pos"], 8000))
+    oracle.classify(Described([b"edit"], [1.0]))
+    raw = signals(2)  # rows of 1.0 and -2.0
+    assert list(oracle.classify(raw, aliases=[b"edit", None]).labels) == [1, 0]
+    assert oracle.queries == 2 and oracle.cache_hits == 1
+    oracle.classify(raw[:1])  # the alias's answer is now cached under the samples' key too
+    assert oracle.queries == 2 and oracle.cache_hits == 2
+    oracle.classify(-raw[1:] * 3, aliases=[b"other"])
+    assert oracle.classify(Described([b"other"], [99.0])).labels[0] == 1 and oracle.queries == 3
+    with pytest.raises(InvalidInputError, match="aliases"):
+        oracle.classify(raw, aliases=[None])
+    with pytest.raises(InvalidInputError, match="aliases"):
+        oracle.classify(Described([b"x"], [1.0]), aliases=[b"y"])

@@ -1,7 +1,11 @@
 import numpy as np
 import pytest
+import scipy.fft
 
-from freqrex_bench import InvalidInputError, Spectrum
+from freqrex_bench import InvalidInputError, Oracle, Spectrum
+from freqrex_bench.oracle import sample_key
+from freqrex_bench.spectrum import Mutants, Pieces
+from freqrex_bench.targets import CallableTarget
 
 
 @pytest.fixture
@@ -71,3 +75,151 @@ def test_stft_round_trip_and_nearest_bins(clip):
 def test_stft_frame_size_is_checked(clip):
     with pytest.raises(InvalidInputError, match="frame size"):
         Spectrum.from_signal(clip, 8000).stft(10**6)
+
+
+def bands(n_bins, *spans):
+    masks = np.zeros((len(spans), n_bins), dtype=bool)
+    for row, (lo, hi) in zip(masks, spans):
+        row[lo:hi] = True
+    return masks
+
+
+def test_edits_are_keep_and_remove_known_by_the_edit(clip):
+    spectrum = Spectrum.from_signal(clip, 8000)
+    masks = bands(spectrum.n_bins, (0, 300), (300, 900), (50, 2001))
+    edits = spectrum.edits(masks, sets=[0, 1, 0, 2, 1], removed=[False, False, True, True, True])
+    signals = edits.synthesize()
+    assert signals.dtype == np.float32 and signals.shape == (5, clip.size)
+    assert np.array_equal(signals[:2], spectrum.keep(masks[:2]))
+    assert np.array_equal(signals[2:], spectrum.remove(masks[[0, 2, 1]]))
+    again = spectrum.edits(masks[[1, 0]], removed=[True, False])
+    assert again.keys == (edits.keys[4], edits.keys[0])
+    assert len(set(edits.keys)) == 5  # keep and remove of one set differ, and so do the sets
+    other = Spectrum.from_signal(clip * 0.5, 8000)
+    assert other.edits(masks).keys[0] != spectrum.edits(masks).keys[0]  # the clip is part of the key
+    assert all(len(key) == 20 for key in edits.keys)  # compact, whatever T is
+    assert np.array_equal(edits.synthesize([3, 0]), signals[[3, 0]])
+
+
+def test_every_bin_removed_is_the_same_silence_as_a_raw_silent_signal(clip):
+    spectrum = Spectrum.from_signal(clip, 8000)
+    silence = spectrum.edits(np.ones(spectrum.n_bins, dtype=bool), removed=[True])
+    assert silence.keys[0] == sample_key(np.zeros(clip.size, dtype=np.float32))
+    assert not silence.synthesize().any()
+    model = lambda batch: np.stack([np.abs(batch).max(axis=1) > 0, np.abs(batch).max(axis=1) == 0], 1)  # noqa: E731
+    oracle = Oracle(CallableTarget(model, ["sound", "silence"], 8000))
+    oracle.classify(np.zeros((1, clip.size), dtype=np.float32))
+    assert oracle.classify(silence).labels[0] == 1 and oracle.cache_hits == 1
+
+
+def test_whole_is_the_clip_kept_whole(clip):
+    spectrum = Spectrum.from_signal(clip, 8000)
+    whole = spectrum.whole()
+    assert whole.keys == spectrum.edits(np.ones((1, spectrum.n_bins), dtype=bool)).keys
+    assert np.array_equal(whole.synthesize()[0], spectrum.signal)
+
+
+def sequential(signals):
+    total = signals[0].copy()
+    for signal in signals[1:]:
+        total = (total + signal).astype(np.float32)
+    return total
+
+
+def test_superposed_mutants_add_the_parts_in_order_then_the_context(clip):
+    spectrum = Spectrum.from_signal(clip, 8000)
+    context, parts = np.arange(10, 40), [np.arange(100, 180), np.arange(500, 520), np.arange(1500, 2001)]
+    combos = np.array([[1, 0, 0], [1, 1, 0], [0, 1, 1], [1, 1, 1]], dtype=bool)
+    for remove in (False, True):
+        mutants = spectrum.superposed(context, parts, combos, remove=remove)
+        signals = mutants.synthesize()
+        pieces = [spectrum.keep_bins(part) for part in parts]
+        for row, combo in zip(signals, combos):
+            kept = sequential([pieces[i] for i in np.flatnonzero(combo)] + [spectrum.keep_bins(context)])
+            assert np.array_equal(row, spectrum.signal - kept if remove else kept)
+            union = np.concatenate([context, *(parts[i] for i in np.flatnonzero(combo))])
+            direct = spectrum.keep_bins(union)
+            assert np.abs((spectrum.signal - direct if remove else direct) - row).max() < 1e-6 * np.abs(clip).max()
+    keep_keys = spectrum.superposed(context, parts, combos).keys
+    assert len(set(keep_keys) | set(mutants.keys)) == 8
+    assert not set(keep_keys) & set(spectrum.superposed(context[1:], parts, combos).keys)  # the context counts
+    several = combos.sum(axis=1) > 1  # the same parts added in another order round differently
+    reordered = spectrum.superposed(context, parts[::-1], combos[:, ::-1]).keys
+    assert not {k for k, s in zip(keep_keys, several) if s} & {k for k, s in zip(reordered, several) if s}
+    # A superposition is rounded differently from one irfft of the same bins: it never shares that key.
+    assert not set(keep_keys) & set(spectrum.edits(np.stack([np.isin(np.arange(spectrum.n_bins), np.concatenate(
+        [context, *(parts[i] for i in np.flatnonzero(c))])) for c in combos])).keys)
+
+
+def test_one_part_on_an_empty_context_is_that_part_kept_alone(clip):
+    spectrum = Spectrum.from_signal(clip, 8000)
+    parts = [np.arange(0, 700), np.arange(700, 2001)]
+    combos = np.array([[1, 0], [0, 1]], dtype=bool)
+    for remove in (False, True):
+        mutants = spectrum.superposed(np.empty(0, dtype=np.int64), parts, combos, remove=remove)
+        edits = spectrum.edits(bands(spectrum.n_bins, (0, 700), (700, 2001)), removed=[remove] * 2)
+        assert mutants.keys == edits.keys
+        assert np.array_equal(mutants.synthesize(), edits.synthesize())
+
+
+def test_pieces_synthesise_a_recurring_set_once(clip):
+    spectrum = Spectrum.from_signal(clip, 8000)
+    pieces = Pieces(spectrum, max_bytes=3 * 4 * clip.size)
+    assert pieces.capacity == 3
+    context, parts = np.arange(5), [np.arange(100, 200), np.arange(200, 300)]
+    combos = np.array([[1, 0], [0, 1]], dtype=bool)
+    first = spectrum.superposed(context, parts, combos, pieces=pieces).synthesize()
+    assert pieces.hits == 0
+    second = spectrum.superposed(context, parts[::-1], combos, pieces=pieces).synthesize()
+    assert pieces.hits == 3 and np.array_equal(first, second[::-1])
+    spectrum.superposed(context, [np.arange(300, 400)], combos[:1, :1], pieces=pieces).synthesize()
+    assert pieces.hits == 4 and len(pieces._signals) == 3  # the least recently used part went
+
+
+def test_mutants_join_keeps_the_order_and_synthesises_in_place(clip):
+    spectrum = Spectrum.from_signal(clip, 8000)
+    masks = bands(spectrum.n_bins, (0, 50), (60, 70), (100, 2001))
+    a, b = spectrum.edits(masks[:2]), spectrum.edits(masks[2:], removed=[True])
+    joined = Mutants.join([a, b])
+    assert joined.keys == a.keys + b.keys and len(joined) == 3
+    expected = np.concatenate([a.synthesize(), b.synthesize()])
+    assert np.array_equal(joined.synthesize(), expected)
+    assert np.array_equal(joined.synthesize([2, 0]), expected[[2, 0]])
+    with pytest.raises(InvalidInputError):
+        Mutants.join([a, Spectrum.from_signal(clip[:-10], 8000).edits(masks[:1, :1996])])
+
+
+def test_float32_synthesis_is_within_a_millionth_of_full_scale_of_float64():
+    rng = np.random.default_rng(3)
+    rate, n = 16000, 16000 * 5
+    t = np.arange(n) / rate
+    x = (0.4 * np.sin(2 * np.pi * 440 * t) + 0.1 * rng.standard_normal(n)).astype(np.float32)
+    spectrum = Spectrum.from_signal(x, rate)
+    masks = rng.random((3, spectrum.n_bins)) < [[0.001], [0.3], [0.9]]
+    reference = scipy.fft.irfft(np.where(masks, spectrum.coeffs.astype(np.complex128), 0), n=n)
+    full_scale = np.abs(x).max()
+    assert spectrum.keep(masks).dtype == np.float32
+    assert np.abs(spectrum.keep(masks) - reference).max() < 1e-6 * full_scale
+    parts = [np.flatnonzero(m) for m in masks]
+    summed = spectrum.superposed(np.empty(0, dtype=np.int64), parts, np.ones((1, 3), dtype=bool)).synthesize()[0]
+    assert np.abs(summed - reference.sum(axis=0)).max() < 1e-6 * full_scale
+
+
+def test_a_row_synthesises_to_the_same_samples_alone_or_in_any_batch(clip):
+    spectrum = Spectrum.from_signal(clip, 8000)
+    masks = np.random.default_rng(2).random((19, spectrum.n_bins)) < 0.4
+    together = spectrum.keep(masks)
+    assert all(np.array_equal(spectrum.keep(mask)[0], row) for mask, row in zip(masks, together))
+
+
+def test_removal_of_a_set_is_aliased_to_the_rest_kept_alone(clip):
+    from freqrex_bench.mutations import Amplitude, Phase
+
+    spectrum = Spectrum.from_signal(clip, 8000)
+    bins = np.array([3, 40, 41, 700])
+    mask = np.isin(np.arange(spectrum.n_bins), bins)
+    removed = spectrum.mutate(mask, Amplitude(0.0))[0]
+    rest = spectrum.edits(~mask)
+    assert spectrum.alias(bins, Amplitude(0.0)) == rest.keys[0]
+    assert np.array_equal(removed, rest.synthesize()[0])
+    assert spectrum.alias(bins, Amplitude(0.5)) is None and spectrum.alias(bins, Phase(1.0)) is None

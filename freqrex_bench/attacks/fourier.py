@@ -72,7 +72,8 @@ def frequency_attack(run: AttackRun, ranked: np.ndarray) -> AttackResult:
     # The strongest step the SNR floor allows at each n (steps run weakest to strongest), or -1.
     strongest = np.array([np.flatnonzero(column)[-1] if column.any() else -1 for column in allowed.T])
     found = run.smallest(limit, lambda n: None if strongest[n - 1] < 0 else _mutated(
-        ctx.spectrum, bins[:n], ladder.steps[strongest[n - 1]]))
+        ctx.spectrum, bins[:n], ladder.steps[strongest[n - 1]]),
+        lambda n: ctx.spectrum.alias(bins[:n], ladder.steps[strongest[n - 1]]))
     if found is None:
         return run.failed(Status.NO_FLIP, f"no flip within {limit} frequencies")
     n = found[0]
@@ -80,7 +81,8 @@ def frequency_attack(run: AttackRun, ranked: np.ndarray) -> AttackResult:
                    key=lambda i: (ladder.steps[i].strength, -snr[i, n - 1]))
     signals = np.stack([_mutated(ctx.spectrum, bins[:n], ladder.steps[i]) for i in steps])
     try:
-        chosen = steps[int(np.argmax(run.goal.attempt(ctx, signals)))]
+        aliases = [ctx.spectrum.alias(bins[:n], ladder.steps[i]) for i in steps]
+        chosen = steps[int(np.argmax(run.goal.attempt(ctx, signals, aliases)))]
     except QueryBudgetExceeded:
         chosen = strongest[n - 1]
         run.details["note"] = "the query budget ran out before the mutation was minimised"
@@ -107,8 +109,11 @@ def _highest_snr(run: AttackRun, bins: np.ndarray, snr: np.ndarray, allowed: np.
         def candidate(n: int, i: int = i, useful: np.ndarray = useful) -> np.ndarray | None:
             return _mutated(ctx.spectrum, bins[:n], ladder.steps[i]) if useful[n - 1] else None
 
+        def alias(n: int, step: Mutation = step) -> bytes | None:
+            return ctx.spectrum.alias(bins[:n], step)
+
         try:
-            found = run.smallest(limit, candidate)
+            found = run.smallest(limit, candidate, alias)
         except QueryBudgetExceeded:
             if best is None:
                 raise

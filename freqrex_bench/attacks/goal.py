@@ -7,6 +7,7 @@ transformation, so causal attacks and baselines are judged by exactly the same r
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -151,13 +152,16 @@ class Goal:
         read back (metrics.pcm16) when `pcm16`, else the signals themselves."""
         return pcm16(signals, self.sample_rate) if self.pcm16 else np.asarray(signals, dtype=np.float32)
 
-    def attempt(self, ctx: Context, signals: np.ndarray) -> np.ndarray:
+    def attempt(self, ctx: Context, signals: np.ndarray, aliases: Sequence[bytes | None] | None = None) -> np.ndarray:
         """Which of the float [K, T] candidates succeed (bool [K]): those the constraint allows are
-        classified in one oracle batch; the SNR (dB) is measured on what the model saw. Raises
-        QueryBudgetExceeded when the batch would pass the budget, TargetError when the model fails."""
+        classified in one oracle batch; the SNR (dB) is measured on what the model saw. `aliases` are the
+        candidates' edit keys (spectrum.Spectrum.alias, one or None each), used when the model is shown
+        the float signals. Raises QueryBudgetExceeded when the batch would pass the budget, TargetError
+        when the model fails."""
         shown = self.shown(signals)
         allowed = self.constraint.allows(ctx.spectrum.signal, shown)
         reached = np.zeros(len(shown), dtype=bool)
         if allowed.any():
-            reached[allowed] = self.reached(ctx.oracle.classify(shown[allowed]).labels)
+            known = None if aliases is None or self.pcm16 else [aliases[int(i)] for i in np.flatnonzero(allowed)]
+            reached[allowed] = self.reached(ctx.oracle.classify(shown[allowed], aliases=known).labels)
         return reached

@@ -75,10 +75,14 @@ class AttackRun:
                                "decision, so no flip judged as a 16-bit wav can be credited to an attack")
         return None
 
-    def smallest(self, limit: int, signal_of: Callable[[int], np.ndarray | None]) -> tuple[int, np.ndarray] | None:
+    def smallest(
+        self, limit: int, signal_of: Callable[[int], np.ndarray | None],
+        alias_of: Callable[[int], bytes | None] | None = None,
+    ) -> tuple[int, np.ndarray] | None:
         """The smallest size n in [1, limit] whose candidate `signal_of(n)` (float [T], or None when no
         candidate of that size is allowed) reaches the goal, and that signal; None if no size does (paper
-        Alg. 2 l. 5-12 and Alg. 3 l. 4-9, with n frequencies or frames).
+        Alg. 2 l. 5-12 and Alg. 3 l. 4-9, with n frequencies or frames). `alias_of(n)` is the candidate's
+        edit key, if it has one (Goal.attempt's aliases).
 
         Sizes are probed in oracle batches by `search.first_size` (geometric grid, batched refinement,
         every size at once below `exact_below`), never one query per size. Raises QueryBudgetExceeded
@@ -97,7 +101,8 @@ class AttackRun:
                     signals[n] = signal
             batch = [n for n in todo if n not in reached]
             if batch:
-                reached.update(zip(batch, self.goal.attempt(self.ctx, np.stack([signals[n] for n in batch]))))
+                aliases = None if alias_of is None else [alias_of(n) for n in batch]
+                reached.update(zip(batch, self.goal.attempt(self.ctx, np.stack([signals[n] for n in batch]), aliases)))
 
         s = self.settings
         n = first_size(Condition(evaluate, reached.__getitem__), 1, limit, s.grid_ratio, s.refine_points,

@@ -70,8 +70,10 @@ def curves(ctx: Context, order: np.ndarray, points: int) -> Curves:
     sizes = log_grid(spectrum.n_bins, points)
     rank = np.empty(order.size, dtype=np.int64)
     rank[order] = np.arange(order.size)
-    kept = spectrum.keep(rank[None, :] < sizes[:, None])
-    scores = ctx.oracle.classify(np.concatenate([spectrum.signal[None, :] - kept, kept])).scores[:, ctx.label]
+    prefixes = rank[None, :] < sizes[:, None]
+    sets = np.tile(np.arange(sizes.size), 2)
+    removed = np.arange(2 * sizes.size) < sizes.size
+    scores = ctx.oracle.classify(spectrum.edits(prefixes, sets, removed)).scores[:, ctx.label]
     return Curves(sizes, scores[: sizes.size], scores[sizes.size:], spectrum.n_bins)
 
 

@@ -121,7 +121,7 @@ def sliding_band(problem: Problem, budget: int) -> Ranking:
     for i, band in enumerate(bands):
         masks[i, band] = True
     before = problem.oracle.queries
-    scores = problem.oracle.classify(spectrum.remove(masks)).scores[:, problem.label]
+    scores = problem.oracle.classify(spectrum.edits(masks, removed=[True] * len(masks))).scores[:, problem.label]
     values = np.zeros(spectrum.n_bins)
     for band, score in zip(bands, scores):
         values[band] = problem.score - score
@@ -143,7 +143,7 @@ def freqrise(problem: Problem, budget: int, bands: int = 64, keep: float = 0.5, 
         grid = np.repeat(rng.random((count, bands + 1)) < keep, cell, axis=1)
         shifts = rng.integers(0, cell, size=count)
         masks = np.stack([grid[i, s:s + n] for i, s in enumerate(shifts)])
-        scores = oracle.classify(spectrum.keep(masks)).scores[:, problem.label]
+        scores = oracle.classify(spectrum.edits(masks)).scores[:, problem.label]
         weighted += scores @ masks
         covered += masks.sum(axis=0)
     values = weighted / np.maximum(covered, 1)
@@ -194,7 +194,7 @@ def occlusion(problem: Problem, budget: int) -> Ranking:
     before = oracle.queries
     energy = bin_energy(spectrum)
     cumulative = np.concatenate([[0.0], np.cumsum(energy)])
-    clip_margin = float(margin(oracle.classify(spectrum.signal[None]).scores, problem.label)[0])
+    clip_margin = float(margin(oracle.classify(spectrum.whole()).scores, problem.label)[0])
 
     def key(node: _Node) -> float:
         return node.drop / max(cumulative[node.hi] - cumulative[node.lo], 1e-30) ** settings.alpha
@@ -204,7 +204,8 @@ def occlusion(problem: Problem, budget: int) -> Ranking:
         masks = np.zeros((len(spans), spectrum.n_bins), dtype=bool)
         for i, (lo, hi, _) in enumerate(spans):
             masks[i, lo:hi] = True
-        drops = clip_margin - margin(oracle.classify(spectrum.remove(masks)).scores, problem.label)
+        drops = clip_margin - margin(oracle.classify(spectrum.edits(masks, removed=[True] * len(masks))).scores,
+                                     problem.label)
         return [_Node(lo, hi, float(d), depth) for (lo, hi, depth), d in zip(spans, drops)]
 
     level0 = [(band.start, band.stop, 0) for band in _equal_bands(spectrum.n_bins, settings.occlusion_bands)]
@@ -290,7 +291,7 @@ def pruned_sufficient(problem: Problem, order: np.ndarray, budget: int) -> tuple
         masks = np.zeros((len(candidates), spectrum.n_bins), dtype=bool)
         for i, bins in enumerate(candidates):
             masks[i, bins] = True
-        scores = oracle.classify(spectrum.keep(masks)).scores
+        scores = oracle.classify(spectrum.edits(masks)).scores
         return (np.argmax(scores, axis=1) == label) & (scores[:, label] >= settings.min_confidence * problem.score)
 
     size = max(1, kept.size // 8)

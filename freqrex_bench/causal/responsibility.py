@@ -31,12 +31,13 @@ from typing import Literal
 import numpy as np
 
 from ..oracle import Oracle
-from ..spectrum import Spectrum
+from ..spectrum import Mutants, Pieces, Spectrum
 from .settings import CausalSettings
 
 Mode = Literal["keep", "remove"]
 
-# Mutant signals per oracle call while refining: 256 x 30 s at 16 kHz is ~0.5 GB of float32.
+# Mutants per oracle call while refining; the oracle synthesises them a model batch at a time, so memory holds
+# only the jobs' pieces (p + 1 signals each) and one model batch.
 _GROUP_ROWS = 256
 
 
@@ -114,28 +115,24 @@ def minimal_passing(passing: np.ndarray, inside: np.ndarray) -> np.ndarray:
     return passing & ~(inside & passing[None, :]).any(axis=1)
 
 
-def _mutants(spectrum: Spectrum, job: _Job, parts: list[np.ndarray]) -> np.ndarray:
-    """Signals of context + each proper combination of parts, by linearity: p + 1 irffts, not 2^p - 2."""
-    masks = np.zeros((len(parts) + 1, spectrum.n_bins), dtype=bool)
-    masks[0, job.context] = True
-    for i, part in enumerate(parts):
-        masks[i + 1, part] = True
-    pieces = spectrum.keep(masks)
+def _mutants(spectrum: Spectrum, job: _Job, parts: list[np.ndarray], mode: Mode, pieces: Pieces) -> Mutants:
+    """Mutants of context + each proper combination of parts (kept, or removed from the clip), by
+    superposition: p + 1 irffts, not 2^p - 2, and none for a part or context `pieces` already holds."""
     proper = combinations_of(len(parts))[0][:-1]
-    return pieces[0][None, :] + proper.astype(np.float32) @ pieces[1:]
+    return spectrum.superposed(job.context, parts, proper, remove=mode == "remove", pieces=pieces)
 
 
 def _passing(
-    spectrum: Spectrum, oracle: Oracle, label: int, jobs: list[_Job], splits: list[list[np.ndarray]], mode: Mode
+    spectrum: Spectrum, oracle: Oracle, label: int, jobs: list[_Job], splits: list[list[np.ndarray]], mode: Mode,
+    pieces: Pieces,
 ) -> np.ndarray:
     """Which mutants of all jobs keep the label; jobs are grouped into oracle calls of ~_GROUP_ROWS
-    signals so memory stays bounded whatever p and beam are (results do not depend on the grouping)."""
+    signals (results do not depend on the grouping; the oracle synthesises a model batch at a time)."""
     answers, group = [], []
     for job, parts in zip(jobs, splits):
-        kept = _mutants(spectrum, job, parts)
-        group.append(kept if mode == "keep" else spectrum.signal[None, :] - kept)
+        group.append(_mutants(spectrum, job, parts, mode, pieces))
         if sum(len(g) for g in group) >= _GROUP_ROWS or job is jobs[-1]:
-            labels = oracle.classify(np.concatenate(group)).labels
+            labels = oracle.classify(Mutants.join(group)).labels
             answers.append(labels == label if mode == "keep" else labels != label)
             group = []
     return np.concatenate(answers)
@@ -170,11 +167,12 @@ def _credit(
 
 def _iteration(
     spectrum: Spectrum, oracle: Oracle, label: int, settings: CausalSettings,
-    rng: np.random.Generator, query_cap: int, mode: Mode = "keep",
+    rng: np.random.Generator, query_cap: int, mode: Mode, pieces: Pieces,
 ) -> tuple[np.ndarray, int]:
     """One pass of refinement from the whole spectrum; returns the map and the mutants it sent.
 
-    `query_cap` bounds the mutants sent (cache hits included), so the oracle's budget is never hit here.
+    `query_cap` bounds the mutants sent (cache hits included), so the oracle's budget is never hit here;
+    `pieces` holds the signals of parts and contexts met before (in this or an earlier iteration).
     """
     values = np.zeros(spectrum.n_bins)
     frontier = [_Job(np.arange(spectrum.n_bins), np.empty(0, dtype=np.int64), 1)]
@@ -186,7 +184,7 @@ def _iteration(
         frontier, splits = frontier[:affordable], splits[:affordable]
         if not frontier:
             break
-        passing = _passing(spectrum, oracle, label, frontier, splits, mode)
+        passing = _passing(spectrum, oracle, label, frontier, splits, mode, pieces)
         spent += len(passing)
         refinable = []
         offsets = np.cumsum([0, *sizes[:affordable]])
@@ -221,8 +219,9 @@ def responsibility(
         allowance = min(allowance, max(oracle.remaining - reserve, oracle.remaining // 2))
     iterations = 0
     converged = False
+    pieces = Pieces(spectrum)
     while iterations < settings.max_iterations:
-        values, sent = _iteration(spectrum, oracle, label, settings, rng, allowance - spent, mode)
+        values, sent = _iteration(spectrum, oracle, label, settings, rng, allowance - spent, mode, pieces)
         if sent == 0:
             break
         spent += sent

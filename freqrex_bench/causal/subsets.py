@@ -58,10 +58,10 @@ class PrefixProbe:
         union = sorted(set(need_keep) | set(need_remove))
         if not union:
             return
-        signals = dict(zip(union, self.spectrum.keep(self.masks(union))))
-        rows = [signals[k] for k in need_keep]
-        rows += [self.spectrum.signal - signals[k] for k in need_remove]
-        scores = self.oracle.classify(np.stack(rows)).scores
+        position = {k: i for i, k in enumerate(union)}
+        sets = [position[k] for k in need_keep + need_remove]
+        removed = [False] * len(need_keep) + [True] * len(need_remove)
+        scores = self.oracle.classify(self.spectrum.edits(self.masks(union), sets, removed)).scores
         self.kept.update(zip(need_keep, scores[: len(need_keep)]))
         self.removed.update(zip(need_remove, scores[len(need_keep) :]))
 
