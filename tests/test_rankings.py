@@ -139,6 +139,17 @@ def test_the_attack_ranking_prefers_evidence_per_unit_energy():
     assert ranking.queries <= 600
 
 
+def test_occlusion_does_not_split_bands_the_model_ignores():
+    """PlantedBands reads only the energy of its two bands: removing any band outside them moves the margin
+    by float noise alone, so occlusion refines only the 300 planted bins' bands and stops far below its
+    budget (splitting everything would spend all 2,000 queries on a 4,001-bin clip)."""
+    planted = PlantedBands(fraction=0.5)
+    ctx = context(planted.target, planted.clip)
+    ranking = RANKERS["occlusion"](problem(ctx), 2000)
+    assert ranking.queries < 700, ranking.queries
+    assert planted.in_band[ranking.attack_order[:200]].all()
+
+
 def test_faithfulness_compares_every_ranking_at_one_budget():
     planted = PlantedBands(fraction=0.5)
     ctx = context(planted.target, planted.clip)

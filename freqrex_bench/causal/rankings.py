@@ -179,6 +179,11 @@ class _Node:
     depth: int
 
 
+def _evidence_floor(clip_margin: float) -> float:
+    """The smallest margin drop that counts as evidence: below it, a drop is the model's float noise."""
+    return 1e-6 * max(1.0, abs(clip_margin))
+
+
 def occlusion(problem: Problem, budget: int) -> Ranking:
     """Score-aware hierarchical occlusion (best-first over a tree of contiguous bands).
 
@@ -186,15 +191,19 @@ def occlusion(problem: Problem, budget: int) -> Ranking:
     margin(clip) - margin(clip without the band). Then, until `budget` queries are spent, the
     `occlusion_batch` splittable bands with the largest drop / energy^`alpha` are split into
     `occlusion_branch` contiguous children, each removed alone (one batch per round). Bands whose removal
-    does not lower the margin carry no evidence and rank after all bands that do. The attack order sorts
-    bins by the keys of their bands coarse to fine, then quietest first (so an attack's prefix stays
-    cheap where evidence runs out); `values` are each bin's even share of its finest band's drop.
+    does not lower the margin carry no evidence and rank after all bands that do. A band whose removal
+    moves the margin by no more than the model's float noise (a saturated score, or content the model
+    ignores) is not split either: its children could not show more, so the search may end before
+    `budget`. The attack order sorts bins by the keys of their bands coarse to fine, then quietest first
+    (so an attack's prefix stays cheap where evidence runs out); `values` are each bin's even share of
+    its finest band's drop.
     """
     spectrum, oracle, settings = problem.spectrum, problem.oracle, problem.settings
     before = oracle.queries
     energy = bin_energy(spectrum)
     cumulative = np.concatenate([[0.0], np.cumsum(energy)])
     clip_margin = float(margin(oracle.classify(spectrum.whole()).scores, problem.label)[0])
+    floor = _evidence_floor(clip_margin)
 
     def key(node: _Node) -> float:
         return node.drop / max(cumulative[node.hi] - cumulative[node.lo], 1e-30) ** settings.alpha
@@ -210,7 +219,7 @@ def occlusion(problem: Problem, budget: int) -> Ranking:
 
     level0 = [(band.start, band.stop, 0) for band in _equal_bands(spectrum.n_bins, settings.occlusion_bands)]
     nodes = measure(level0[: budget - 1]) if budget > 1 else []
-    queue = [(-key(node), i) for i, node in enumerate(nodes) if node.hi - node.lo > 1]
+    queue = [(-key(node), i) for i, node in enumerate(nodes) if node.hi - node.lo > 1 and abs(node.drop) > floor]
     heapq.heapify(queue)
     while queue and oracle.queries - before < budget:
         children = []
@@ -224,7 +233,7 @@ def occlusion(problem: Problem, budget: int) -> Ranking:
             break
         for node in measure(children):
             nodes.append(node)
-            if node.hi - node.lo > 1:
+            if node.hi - node.lo > 1 and abs(node.drop) > floor:
                 heapq.heappush(queue, (-key(node), len(nodes) - 1))
     return _occlusion_ranking(spectrum, nodes, energy, clip_margin, oracle.queries - before, settings.alpha)
 
@@ -233,7 +242,7 @@ def _occlusion_ranking(spectrum: Spectrum, nodes: list[_Node], energy: np.ndarra
                        queries: int, alpha: float) -> Ranking:
     """Attack order and values from the measured nodes (see `occlusion`)."""
     n = spectrum.n_bins
-    floor = 1e-6 * max(1.0, abs(clip_margin))  # model float noise: no evidence below this drop
+    floor = _evidence_floor(clip_margin)
     depth = max((node.depth for node in nodes), default=0)
     keys = np.full((depth + 1, n), -np.inf)
     finest = np.full(n, -1)
