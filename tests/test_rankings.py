@@ -4,8 +4,9 @@ curves, removal responsibility, least-audible attacks). Each test fails when its
 import numpy as np
 import pytest
 
-from freqrex_bench import Oracle
+from freqrex_bench import Oracle, explain
 from freqrex_bench.attacks import AttackSettings, LargestMagnitude
+from freqrex_bench.attacks.fourier import FourierAttack, RankedFrequencyAttack
 from freqrex_bench.causal import CausalSettings, Faithfulness
 from freqrex_bench.causal.faithfulness import curves
 from freqrex_bench.causal.rankings import RANKERS, Problem, bin_energy
@@ -124,6 +125,70 @@ def test_c_the_highest_snr_objective_finds_the_quiet_flip_that_fewest_frequencie
     assert fewest.success and fewest.changed == 1 and fewest.snr_db < 1
     assert quiet.success and quiet.snr_db > fewest.snr_db + 10 and quiet.changed > fewest.changed
     assert quiet.mutation == {"amplitude": 0.75}
+
+
+class BandOnly(ToneAndBand):
+    """Known answer: "band" iff the quiet 2000-2400 Hz band keeps more than 70% of its energy; the loud
+    300 Hz tone is irrelevant. Loudest first, the tone comes before every band bin, so any flip in that
+    order alters the tone too (about 12 dB); an order with the band first flips at about 40 dB."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.target = CallableTarget(self, ["missing", "band"], RATE, name="band-only")
+
+    def __call__(self, batch):
+        band = (self.energy(batch, self.band) > 0.7 * self.band_energy).astype(np.float32)
+        return np.stack([1 - band, band], axis=1)
+
+
+class LoudestWithAlternative(RankedFrequencyAttack):
+    """Algorithm 2 on loudest-first bins, plus (with `alternative`) the same bins with the band's first."""
+
+    name = "loudest-with-alternative"
+
+    def __init__(self, band: np.ndarray | None = None, **settings) -> None:
+        self.band = band
+        self._configure(AttackSettings(**settings), {})
+
+    def prepare(self, ctx):
+        return 0, {}, np.argsort(-ctx.spectrum.magnitude, kind="stable")
+
+    def rank(self, ctx, prepared):
+        return prepared
+
+    def alternatives(self, prepared):
+        if self.band is None:
+            return ()
+        return (np.concatenate([prepared[self.band[prepared]], prepared[~self.band[prepared]]]),)
+
+
+def test_highest_snr_also_searches_the_alternative_attack_orders():
+    """The highest-SNR flip over every order wins: the alternative order (band first) flips without the
+    tone, 28 dB quieter than the best flip in the main order; `fewest-frequencies` keeps to the main order."""
+    model = BandOnly()
+    ctx = context(model.target, model.clip)
+    main = LoudestWithAlternative().run(ctx)
+    both = LoudestWithAlternative(band=model.band).run(ctx)
+    assert main.success and both.success and main.details["order"] == 0 and both.details["order"] == 1
+    assert both.snr_db > main.snr_db + 20, (both.snr_db, main.snr_db)
+    assert len(both.details["tried_alternatives"]) == 1
+    paper = LoudestWithAlternative(band=model.band, objective="fewest-frequencies").run(ctx)
+    assert "order" not in paper.details and paper.snr_db < both.snr_db
+
+
+def test_occlusion_offers_its_finest_bands_first_as_an_alternative_attack_order():
+    planted = PlantedBands(fraction=0.5)
+    ctx = context(planted.target, planted.clip)
+    for name in ("occlusion", "freqrex-ns"):
+        ranking = RANKERS[name](problem(ctx), 600)
+        (finest,) = ranking.attack_alternatives
+        assert sorted(finest.tolist()) == list(range(ctx.spectrum.n_bins))
+        assert not np.array_equal(finest, ranking.attack_order)
+    assert RANKERS["loudest"](problem(ctx), 0).attack_alternatives == ()
+    causal = explain(planted.target, planted.clip, planted.sample_rate, max_queries=300)
+    (finest,) = FourierAttack().alternatives(causal)
+    assert np.array_equal(finest, causal.attack_alternatives[0])
+    assert FourierAttack(candidates="sufficient").alternatives(causal) == ()
 
 
 def test_the_attack_ranking_prefers_evidence_per_unit_energy():

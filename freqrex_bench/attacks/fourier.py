@@ -5,14 +5,16 @@ the smallest n such that mutating the n top-ranked bins reaches the goal (n prob
 query per n); then, n fixed, try every mutation of the ladder in one batch and keep the weakest that
 still works (ties in strength: the one with the higher SNR). Objective `highest-snr` (the default): for
 each mutation, weakest first, the smallest n that flips with it, searched only where it could beat the
-best SNR found so far; the flip with the highest SNR wins. The causal attack takes its candidate bins
-from the discovery (by default every bin in the method's attack order); the frequency baselines run the
-same engine (`RankedFrequencyAttack`) on another ranking.
+best SNR found so far; the flip with the highest SNR wins, over the main order and any alternative
+orders the discovery offers. The causal attack takes its candidate bins from the discovery (by default
+every bin in the method's attack orders); the frequency baselines run the same engine
+(`RankedFrequencyAttack`) on another ranking.
 """
 
 from __future__ import annotations
 
 from abc import abstractmethod
+from collections.abc import Sequence
 from typing import Any, Literal
 
 import numpy as np
@@ -49,10 +51,13 @@ def _mutated(spectrum: Spectrum, bins: np.ndarray, mutation: Mutation) -> np.nda
     return spectrum.mutate(mask, mutation)[0]
 
 
-def frequency_attack(run: AttackRun, ranked: np.ndarray) -> AttackResult:
+def frequency_attack(run: AttackRun, ranked: np.ndarray, alternatives: Sequence[np.ndarray] = ()) -> AttackResult:
     """Algorithm 2 (paper §5) on the bins in `ranked` (int [N], most promising first), under
     `run.settings`: the smallest n <= max_frequencies with the strongest allowed mutation (l. 5-12, n
     probed in batches by run.smallest), then the weakest mutation that still works at that n (l. 13-19).
+    With the `highest-snr` objective, the orders in `alternatives` (each int [N']) are searched too and
+    the flip with the highest SNR over all orders wins (`details["order"]`: 0 for `ranked`, i for the
+    i-th alternative); `fewest-frequencies` (the paper) uses `ranked` alone.
 
     Returns run.conclude(...) or run.failed(...) (Status.NOTHING_TO_ALTER, NO_FLIP). Raises
     QueryBudgetExceeded while searching n (AttackStrategy turns it into a BUDGET record); a budget that
@@ -65,10 +70,10 @@ def frequency_attack(run: AttackRun, ranked: np.ndarray) -> AttackResult:
     if limit == 0:
         return run.failed(Status.NOTHING_TO_ALTER, "no frequencies to alter")
     bins, ladder = ranked[:limit], settings.mutations
+    if settings.objective == "highest-snr":
+        return _highest_snr(run, [order[: settings.max_frequencies] for order in (ranked, *alternatives)])
     snr = np.stack([snr_curve(ctx.spectrum, bins, m) for m in ladder])  # [steps, n]
     allowed = run.goal.constraint.allows_snr(snr)
-    if settings.objective == "highest-snr":
-        return _highest_snr(run, bins, snr, allowed)
     # The strongest step the SNR floor allows at each n (steps run weakest to strongest), or -1.
     strongest = np.array([np.flatnonzero(column)[-1] if column.any() else -1 for column in allowed.T])
     found = run.smallest(limit, lambda n: None if strongest[n - 1] < 0 else _mutated(
@@ -89,44 +94,57 @@ def frequency_attack(run: AttackRun, ranked: np.ndarray) -> AttackResult:
     return run.conclude(Adversarial(signals[steps.index(chosen)], n, ladder.steps[chosen], bins[:n]))
 
 
-def _highest_snr(run: AttackRun, bins: np.ndarray, snr: np.ndarray, allowed: np.ndarray) -> AttackResult:
+def _highest_snr(run: AttackRun, orders: list[np.ndarray]) -> AttackResult:
     """The `highest-snr` objective: of the flips within the frequency budget, the one with the highest SNR.
 
-    For each ladder step, weakest first, the smallest n whose mutation of the top-n bins reaches the goal
-    (batched search), looking only at the n where that step would beat the best SNR found so far (SNR
-    falls as n grows, so that is a prefix of sizes). `details["tried"]` records each step's n (or None).
-    A budget that runs out after a flip was found keeps the best flip, with a note.
+    For each order of bins (`orders`, each int [n] and non-empty, the first the main one) and each ladder
+    step, weakest first, the smallest n whose mutation of the order's top-n bins reaches the goal (batched
+    search), looking only at the n where that step would beat the best SNR found so far in any order (SNR
+    falls as n grows, so that is a prefix of sizes). `details["tried"]` records each step's n (or None) in
+    the main order, `details["tried_alternatives"]` the same for the others, `details["order"]` the order
+    of the flip kept. A budget that runs out after a flip was found keeps the best flip, with a note.
     """
     ctx, ladder = run.ctx, run.settings.mutations
-    best: tuple[float, int, int, np.ndarray] | None = None  # (snr, step, n, signal)
-    tried: dict[str, int | None] = {}
-    for i, step in enumerate(ladder.steps):
-        useful = allowed[i] & (snr[i] > (best[0] if best is not None else -np.inf))
-        limit = int(np.flatnonzero(useful)[-1]) + 1 if useful.any() else 0
-        if limit == 0:
-            tried[describe(step)] = None
-            continue
-        def candidate(n: int, i: int = i, useful: np.ndarray = useful) -> np.ndarray | None:
-            return _mutated(ctx.spectrum, bins[:n], ladder.steps[i]) if useful[n - 1] else None
+    best: tuple[float, int, int, int, np.ndarray] | None = None  # (snr, order, step, n, signal)
+    tried: list[dict[str, int | None]] = []
+    for o, bins in enumerate(orders):
+        snr = np.stack([snr_curve(ctx.spectrum, bins, m) for m in ladder])  # [steps, n]
+        allowed = run.goal.constraint.allows_snr(snr)
+        tried.append({})
+        for i, step in enumerate(ladder.steps):
+            useful = allowed[i] & (snr[i] > (best[0] if best is not None else -np.inf))
+            limit = int(np.flatnonzero(useful)[-1]) + 1 if useful.any() else 0
+            if limit == 0:
+                tried[o][describe(step)] = None
+                continue
 
-        def alias(n: int, step: Mutation = step) -> bytes | None:
-            return ctx.spectrum.alias(bins[:n], step)
+            def candidate(n: int, i: int = i, useful: np.ndarray = useful,
+                          bins: np.ndarray = bins) -> np.ndarray | None:
+                return _mutated(ctx.spectrum, bins[:n], ladder.steps[i]) if useful[n - 1] else None
 
-        try:
-            found = run.smallest(limit, candidate, alias)
-        except QueryBudgetExceeded:
-            if best is None:
-                raise
-            run.details["note"] = "the query budget ran out before every ladder step was searched"
+            def alias(n: int, step: Mutation = step, bins: np.ndarray = bins) -> bytes | None:
+                return ctx.spectrum.alias(bins[:n], step)
+
+            try:
+                found = run.smallest(limit, candidate, alias)
+            except QueryBudgetExceeded:
+                if best is None:
+                    raise
+                run.details["note"] = "the query budget ran out before every ladder step was searched"
+                break
+            tried[o][describe(step)] = None if found is None else found[0]
+            if found is not None and (best is None or snr[i, found[0] - 1] > best[0]):
+                best = (float(snr[i, found[0] - 1]), o, i, found[0], found[1])
+        if "note" in run.details:
             break
-        tried[describe(step)] = None if found is None else found[0]
-        if found is not None and (best is None or snr[i, found[0] - 1] > best[0]):
-            best = (float(snr[i, found[0] - 1]), i, found[0], found[1])
-    run.details["tried"] = tried
+    run.details["tried"] = tried[0]
+    if len(orders) > 1:
+        run.details["tried_alternatives"] = tried[1:]
     if best is None:
-        return run.failed(Status.NO_FLIP, f"no flip within {bins.size} frequencies")
-    _, i, n, signal = best
-    return run.conclude(Adversarial(signal, n, ladder.steps[i], bins[:n]))
+        return run.failed(Status.NO_FLIP, f"no flip within {orders[0].size} frequencies")
+    _, o, i, n, signal = best
+    run.details["order"] = o
+    return run.conclude(Adversarial(signal, n, ladder.steps[i], orders[o][:n]))
 
 
 class RankedFrequencyAttack(AttackStrategy):
@@ -140,8 +158,13 @@ class RankedFrequencyAttack(AttackStrategy):
         """The bins the attack may alter (int [N]), most promising first."""
 
     def search(self, run: AttackRun, prepared: Any) -> AttackResult:
-        """frequency_attack on `rank(run.ctx, prepared)`; raises QueryBudgetExceeded as it does."""
-        return frequency_attack(run, self.rank(run.ctx, prepared))
+        """frequency_attack on `rank(run.ctx, prepared)` (and `alternatives(prepared)`); raises
+        QueryBudgetExceeded as it does."""
+        return frequency_attack(run, self.rank(run.ctx, prepared), self.alternatives(prepared))
+
+    def alternatives(self, prepared: Any) -> tuple[np.ndarray, ...]:
+        """Further orders of bins the `highest-snr` objective also searches (each int [N]); none here."""
+        return ()
 
     def query_estimate(self) -> int:
         """About 40 model queries per clip: a dozen grid sizes, a few refinement rounds, the ladder, and the
@@ -168,7 +191,8 @@ class FourierParameters(Parameters):
 
     candidates: Candidates = Field(
         "attack", description="bins the attack may alter, most promising first: the discovery method's attack "
-        "ranking of every bin (the default; freqrex-ns: drop per unit energy), the sufficient set (the paper), "
+        "ranking of every bin (the default; freqrex-ns: drop per unit energy, with highest-snr also its "
+        "alternative, finest bands first), the sufficient set (the paper), "
         "the necessary set, or the whole explanation ranking",
     )
 
@@ -208,3 +232,8 @@ class FourierAttack(RankedFrequencyAttack):
     def rank(self, ctx: Context, prepared: CausalResult) -> np.ndarray:
         """int64 [N]: the `candidates` bins of the causal result, most responsible first (candidate_bins)."""
         return candidate_bins(prepared, self.candidates)
+
+    def alternatives(self, prepared: CausalResult) -> tuple[np.ndarray, ...]:
+        """With `candidates: attack`, the discovery's further attack orders (CausalResult.attack_alternatives:
+        freqrex-ns and occlusion, the finest bands first), each int64 [M]; none for the other candidates."""
+        return tuple(prepared.attack_alternatives) if self.candidates == "attack" else ()

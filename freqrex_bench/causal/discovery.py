@@ -91,6 +91,7 @@ class CausalDiscovery(Strategy):
             responsibility=ranked.values,
             ranking=ranked.order,
             attack_ranking=ranked.attack_order,
+            attack_alternatives=ranked.attack_alternatives,
             subsets=subsets,
             inverse_label=None if inverse is None else int(np.argmax(inverse)),
             inverse_score=None if inverse is None else float(np.max(inverse)),

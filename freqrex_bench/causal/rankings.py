@@ -53,14 +53,16 @@ class Problem:
 class Ranking:
     """A ranking: `order` (int64 [M], every bin, most important first, what explanations and faithfulness
     curves use), per-bin `values` (float64 [M], for plots), the `attack_order` an attack alters bins in
-    (int64 [M]; the same as `order` unless the method says otherwise), the `queries` it spent and
-    method-specific `details`."""
+    (int64 [M]; the same as `order` unless the method says otherwise), the `queries` it spent,
+    method-specific `details`, and `attack_alternatives`, further orders (each int64 [M]) an attack with
+    the `highest-snr` objective also searches (occlusion: its finest bands first)."""
 
     order: np.ndarray
     values: np.ndarray
     queries: int
     attack_order: np.ndarray
     details: dict[str, object] = field(default_factory=dict)
+    attack_alternatives: tuple[np.ndarray, ...] = ()
 
 
 def margin(scores: np.ndarray, label: int) -> np.ndarray:
@@ -195,8 +197,11 @@ def occlusion(problem: Problem, budget: int) -> Ranking:
     moves the margin by no more than the model's float noise (a saturated score, or content the model
     ignores) is not split either: its children could not show more, so the search may end before
     `budget`. The attack order sorts bins by the keys of their bands coarse to fine, then quietest first
-    (so an attack's prefix stays cheap where evidence runs out); `values` are each bin's even share of
-    its finest band's drop.
+    (so an attack's prefix stays cheap where evidence runs out); its alternative (`attack_alternatives`)
+    sorts them by the key of their finest band first, coarser keys breaking ties: the first keeps to the
+    best wide band, the second follows the best narrow ones wherever they lie, and neither wins on every
+    model, so the `highest-snr` attack searches both. `values` are each bin's even share of its finest
+    band's drop.
     """
     spectrum, oracle, settings = problem.spectrum, problem.oracle, problem.settings
     before = oracle.queries
@@ -257,7 +262,8 @@ def _occlusion_ranking(spectrum: Spectrum, nodes: list[_Node], energy: np.ndarra
         shallow = finest < level
         keys[level, shallow] = keys[level - 1, shallow]
     order = np.lexsort((spectrum.magnitude, *(-keys[::-1])))
-    return Ranking(order, values, queries, order, {"nodes": len(nodes)})
+    finest_first = np.lexsort((spectrum.magnitude, *(-keys)))
+    return Ranking(order, values, queries, order, {"nodes": len(nodes)}, (finest_first,))
 
 
 def pruned_sufficient(problem: Problem, order: np.ndarray, budget: int) -> tuple[np.ndarray | None, int]:
@@ -328,8 +334,8 @@ def freqrex_ns(problem: Problem, budget: int) -> Ranking:
        pruned toward a minimal sufficient set (`pruned_sufficient`, at most `prune_share`).
     2. Remove side (the rest): score-aware hierarchical occlusion (`occlusion`).
     The explanation order is S first (by each bin's share of the removal drop, then loudness), then the
-    other bins by keep responsibility, removal drop and loudness; the attack order is the occlusion's
-    (drop per unit energy, coarse to fine, then quietest first).
+    other bins by keep responsibility, removal drop and loudness; the attack orders are the occlusion's
+    (drop per unit energy, coarse to fine, then quietest first; and finest bands first).
     """
     settings = problem.settings
     keep_budget = int(round(settings.keep_share * budget))
@@ -343,7 +349,8 @@ def freqrex_ns(problem: Problem, budget: int) -> Ranking:
     details = {"keep": keep.details, "sufficient": None if sufficient is None else int(sufficient.size),
                "keep_queries": keep.queries, "prune_queries": pruned_queries, "remove_queries": remove.queries,
                **remove.details}
-    return Ranking(order, keep.values, keep.queries + pruned_queries + remove.queries, remove.attack_order, details)
+    return Ranking(order, keep.values, keep.queries + pruned_queries + remove.queries, remove.attack_order, details,
+                   remove.attack_alternatives)
 
 
 RANKERS: dict[str, Callable[[Problem, int], Ranking]] = {

@@ -48,7 +48,9 @@ class CausalResult:
     `paper` and `freqrex-ns`: the mean of the iterations' normalised keep-side maps, summing to 1);
     `ranking` int64 [M] every bin, most responsible first, the order subsets are prefixes of;
     `attack_ranking` int64 [M] the order the attacks alter bins in (for `freqrex-ns`: the score-aware
-    occlusion's drop per unit energy; otherwise the same as `ranking`). `subsets` maps "sufficient",
+    occlusion's drop per unit energy; otherwise the same as `ranking`), and `attack_alternatives` further
+    orders (each int64 [M]) the `highest-snr` Fourier attack also searches (freqrex-ns, occlusion: the
+    finest bands first; empty otherwise). `subsets` maps "sufficient",
     "necessary", "complete" to the Subset
     found. `inverse_label` and `inverse_score` are the decision on the clip without its necessary bins
     (paper §6, "Inversion"), else None. `queries` (model queries) and `seconds` cover the whole
@@ -79,6 +81,7 @@ class CausalResult:
     model_seconds: float
     stopped: Status | None = None
     settings: dict[str, Any] = field(default_factory=dict)
+    attack_alternatives: tuple[np.ndarray, ...] = ()
 
     def _bins(self, kind: str) -> np.ndarray | None:
         subset = self.subsets.get(kind)
