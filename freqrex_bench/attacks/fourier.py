@@ -107,7 +107,10 @@ def _highest_snr(run: AttackRun, orders: list[np.ndarray]) -> AttackResult:
     ctx, ladder = run.ctx, run.settings.mutations
     best: tuple[float, int, int, int, np.ndarray] | None = None  # (snr, order, step, n, signal)
     tried: list[dict[str, int | None]] = []
+    exhausted = False
     for o, bins in enumerate(orders):
+        if exhausted:
+            break
         snr = np.stack([snr_curve(ctx.spectrum, bins, m) for m in ladder])  # [steps, n]
         allowed = run.goal.constraint.allows_snr(snr)
         tried.append({})
@@ -131,12 +134,11 @@ def _highest_snr(run: AttackRun, orders: list[np.ndarray]) -> AttackResult:
                 if best is None:
                     raise
                 run.details["note"] = "the query budget ran out before every ladder step was searched"
+                exhausted = True
                 break
             tried[o][describe(step)] = None if found is None else found[0]
             if found is not None and (best is None or snr[i, found[0] - 1] > best[0]):
                 best = (float(snr[i, found[0] - 1]), o, i, found[0], found[1])
-        if "note" in run.details:
-            break
     run.details["tried"] = tried[0]
     if len(orders) > 1:
         run.details["tried_alternatives"] = tried[1:]
