@@ -9,7 +9,8 @@ from freqrex_bench.attacks import AttackSettings, LargestMagnitude
 from freqrex_bench.attacks.fourier import FourierAttack, RankedFrequencyAttack
 from freqrex_bench.causal import CausalSettings, Faithfulness
 from freqrex_bench.causal.faithfulness import curves
-from freqrex_bench.causal.rankings import RANKERS, Problem, bin_energy
+from freqrex_bench.causal.rankings import RANKERS, Problem, _Node, _occlusion_ranking, bin_energy
+from freqrex_bench.spectrum import Spectrum
 from freqrex_bench.strategy import Context
 from freqrex_bench.targets import CallableTarget
 
@@ -172,8 +173,43 @@ def test_highest_snr_also_searches_the_alternative_attack_orders():
     assert main.success and both.success and main.details["order"] == 0 and both.details["order"] == 1
     assert both.snr_db > main.snr_db + 20, (both.snr_db, main.snr_db)
     assert len(both.details["tried_alternatives"]) == 1
+    plain = LoudestWithAlternative(objective="fewest-frequencies").run(ctx)
     paper = LoudestWithAlternative(band=model.band, objective="fewest-frequencies").run(ctx)
-    assert "order" not in paper.details and paper.snr_db < both.snr_db
+    assert "order" not in paper.details and paper.bins == plain.bins and paper.snr_db < 1
+
+
+def test_highest_snr_skips_an_alternative_equal_to_the_main_order():
+    model = BandOnly()
+    main = LoudestWithAlternative().run(context(model.target, model.clip))
+    no_band = np.zeros_like(model.band)  # no bins to put first: the alternative is the main order
+    same = LoudestWithAlternative(band=no_band).run(context(model.target, model.clip))
+    assert same.details["tried_alternatives"] == [{}] and same.queries == main.queries
+
+
+def test_searching_on_for_a_quieter_flip_never_costs_the_flip_its_check():
+    """Under a tight oracle budget, the search after the first flip (the rest of the ladder, the alternative
+    order) keeps back the queries the final check needs: the 16-bit survival is always measured."""
+    model = BandOnly()
+    unchecked = []
+    for budget in range(60, 130):
+        ctx = Context.create(model.clip, Oracle(model.target, batch_size=64, budget=budget), seed=0)
+        result = LoudestWithAlternative(band=model.band).run(ctx)
+        if result.success and result.survives_pcm16 is None:
+            unchecked.append(budget)
+    assert unchecked == []
+
+
+def test_occlusion_orders_on_hand_built_bands():
+    """Known answer on 8 bins: band A (bins 0-3) drops the margin by 1 at energy ~4; band B (4-7) by 0.5 at
+    energy ~8, where its quiet half (6-7) carries all of it (0.5 at energy ~0.02) and its loud half none.
+    Coarse to fine, A goes first; by the finest band, the quiet half of B does."""
+    coeffs = np.array([1, 1, 1, 1, 2, 2, 0.1, 0.1], dtype=np.complex64)
+    spectrum = Spectrum(coeffs, 14, 8000)
+    nodes = [_Node(0, 4, 1.0, 0), _Node(4, 8, 0.5, 0), _Node(4, 6, 0.0, 1), _Node(6, 8, 0.5, 1)]
+    ranking = _occlusion_ranking(spectrum, nodes, bin_energy(spectrum), 5.0, 4, 1.0)
+    (finest,) = ranking.attack_alternatives
+    assert set(ranking.attack_order[:4]) == {0, 1, 2, 3} and set(ranking.attack_order[4:6]) == {6, 7}
+    assert set(finest[:2]) == {6, 7} and set(finest[2:6]) == {0, 1, 2, 3} and set(finest[6:]) == {4, 5}
 
 
 def test_occlusion_offers_its_finest_bands_first_as_an_alternative_attack_order():

@@ -14,7 +14,8 @@ every bin in the method's attack orders); the frequency baselines run the same e
 from __future__ import annotations
 
 from abc import abstractmethod
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any, Literal
 
 import numpy as np
@@ -24,6 +25,7 @@ from ..causal import CausalDiscovery, CausalResult
 from ..errors import QueryBudgetExceeded
 from ..metrics import snr_of_energy, spectral_change_energy
 from ..mutations import Mutation, describe
+from ..oracle import Oracle
 from ..results import AttackResult
 from ..spectrum import Spectrum
 from ..status import Status
@@ -61,7 +63,8 @@ def frequency_attack(run: AttackRun, ranked: np.ndarray, alternatives: Sequence[
 
     Returns run.conclude(...) or run.failed(...) (Status.NOTHING_TO_ALTER, NO_FLIP). Raises
     QueryBudgetExceeded while searching n (AttackStrategy turns it into a BUDGET record); a budget that
-    runs out while minimising the mutation keeps the strongest one, with a note. TargetError when the
+    runs out while minimising the mutation keeps the strongest one, with a note (`highest-snr`: once a
+    flip is found, the best so far, with a note; see _highest_snr). TargetError when the
     model fails.
     """
     ctx, settings = run.ctx, run.settings
@@ -94,51 +97,36 @@ def frequency_attack(run: AttackRun, ranked: np.ndarray, alternatives: Sequence[
     return run.conclude(Adversarial(signals[steps.index(chosen)], n, ladder.steps[chosen], bins[:n]))
 
 
+Best = tuple[float, int, int, int, np.ndarray]
+"""The best flip so far: (SNR in dB, order index, ladder step index, n, float32 [T] signal)."""
+
+CHECK_QUERIES = 2
+"""Queries kept back for AttackRun.conclude (the found signal, its 16-bit copy) while the search goes on
+with a flip already in hand, so looking for a quieter one can never cost the flip its check."""
+
+
 def _highest_snr(run: AttackRun, orders: list[np.ndarray]) -> AttackResult:
     """The `highest-snr` objective: of the flips within the frequency budget, the one with the highest SNR.
 
-    For each order of bins (`orders`, each int [n] and non-empty, the first the main one) and each ladder
-    step, weakest first, the smallest n whose mutation of the order's top-n bins reaches the goal (batched
-    search), looking only at the n where that step would beat the best SNR found so far in any order (SNR
-    falls as n grows, so that is a prefix of sizes). `details["tried"]` records each step's n (or None) in
-    the main order, `details["tried_alternatives"]` the same for the others, `details["order"]` the order
-    of the flip kept. A budget that runs out after a flip was found keeps the best flip, with a note.
+    For each order of bins (`orders`, each int [n], the first the main one) and each ladder step, weakest
+    first, the smallest n whose mutation of the order's top-n bins reaches the goal (batched search),
+    looking only at the n where that step would beat the best SNR found so far in any order (SNR falls as n
+    grows, so that is a prefix of sizes). An order equal to an earlier one is skipped; once a flip is in
+    hand, CHECK_QUERIES of the oracle's budget are held back for the final check.
+    `details["tried"]` records each step's n (or None) in the main order, `details["tried_alternatives"]`
+    the same for the others (empty when skipped), `details["order"]` the order of the flip kept (0: main).
+    A budget that runs out after a flip was found keeps the best flip, with a note; before any flip, it
+    raises QueryBudgetExceeded. Searching several orders is ours, not the paper's (docs/design.md).
     """
-    ctx, ladder = run.ctx, run.settings.mutations
-    best: tuple[float, int, int, int, np.ndarray] | None = None  # (snr, order, step, n, signal)
+    best: Best | None = None
     tried: list[dict[str, int | None]] = []
-    exhausted = False
     for o, bins in enumerate(orders):
+        tried.append({})
+        if any(np.array_equal(bins, earlier) for earlier in orders[:o]):
+            continue
+        best, exhausted = _search_order(run, o, bins, best, tried[o])
         if exhausted:
             break
-        snr = np.stack([snr_curve(ctx.spectrum, bins, m) for m in ladder])  # [steps, n]
-        allowed = run.goal.constraint.allows_snr(snr)
-        tried.append({})
-        for i, step in enumerate(ladder.steps):
-            useful = allowed[i] & (snr[i] > (best[0] if best is not None else -np.inf))
-            limit = int(np.flatnonzero(useful)[-1]) + 1 if useful.any() else 0
-            if limit == 0:
-                tried[o][describe(step)] = None
-                continue
-
-            def candidate(n: int, i: int = i, useful: np.ndarray = useful,
-                          bins: np.ndarray = bins) -> np.ndarray | None:
-                return _mutated(ctx.spectrum, bins[:n], ladder.steps[i]) if useful[n - 1] else None
-
-            def alias(n: int, step: Mutation = step, bins: np.ndarray = bins) -> bytes | None:
-                return ctx.spectrum.alias(bins[:n], step)
-
-            try:
-                found = run.smallest(limit, candidate, alias)
-            except QueryBudgetExceeded:
-                if best is None:
-                    raise
-                run.details["note"] = "the query budget ran out before every ladder step was searched"
-                exhausted = True
-                break
-            tried[o][describe(step)] = None if found is None else found[0]
-            if found is not None and (best is None or snr[i, found[0] - 1] > best[0]):
-                best = (float(snr[i, found[0] - 1]), o, i, found[0], found[1])
     run.details["tried"] = tried[0]
     if len(orders) > 1:
         run.details["tried_alternatives"] = tried[1:]
@@ -146,7 +134,55 @@ def _highest_snr(run: AttackRun, orders: list[np.ndarray]) -> AttackResult:
         return run.failed(Status.NO_FLIP, f"no flip within {orders[0].size} frequencies")
     _, o, i, n, signal = best
     run.details["order"] = o
-    return run.conclude(Adversarial(signal, n, ladder.steps[i], orders[o][:n]))
+    return run.conclude(Adversarial(signal, n, run.settings.mutations.steps[i], orders[o][:n]))
+
+
+def _search_order(run: AttackRun, o: int, bins: np.ndarray, best: Best | None,
+                  tried: dict[str, int | None]) -> tuple[Best | None, bool]:
+    """One order's part of `_highest_snr`: every ladder step on `bins` (int [n], order index `o`), filling
+    `tried`. Returns (the best flip so far, whether the budget ran out); raises QueryBudgetExceeded when it
+    runs out before any flip was found."""
+    ctx, ladder = run.ctx, run.settings.mutations
+    snr = np.stack([snr_curve(ctx.spectrum, bins, m) for m in ladder])  # [steps, n]
+    allowed = run.goal.constraint.allows_snr(snr)
+    for i, step in enumerate(ladder.steps):
+        useful = allowed[i] & (snr[i] > (best[0] if best is not None else -np.inf))
+        limit = int(np.flatnonzero(useful)[-1]) + 1 if useful.any() else 0
+        if limit == 0:
+            tried[describe(step)] = None
+            continue
+
+        def candidate(n: int, i: int = i, useful: np.ndarray = useful) -> np.ndarray | None:
+            return _mutated(ctx.spectrum, bins[:n], ladder.steps[i]) if useful[n - 1] else None
+
+        def alias(n: int, step: Mutation = step) -> bytes | None:
+            return ctx.spectrum.alias(bins[:n], step)
+
+        try:
+            with _holding_back(ctx.oracle, CHECK_QUERIES if best is not None else 0):
+                found = run.smallest(limit, candidate, alias)
+        except QueryBudgetExceeded:
+            if best is None:
+                raise
+            run.details["note"] = "the query budget ran out before every ladder step was searched"
+            return best, True
+        tried[describe(step)] = None if found is None else found[0]
+        if found is not None and (best is None or snr[i, found[0] - 1] > best[0]):
+            best = (float(snr[i, found[0] - 1]), o, i, found[0], found[1])
+    return best, False
+
+
+@contextmanager
+def _holding_back(oracle: Oracle, queries: int) -> Iterator[None]:
+    """Lower `oracle`'s query budget by `queries` inside the block (nothing without a budget)."""
+    if oracle.budget is None or queries == 0:
+        yield
+        return
+    oracle.budget -= queries
+    try:
+        yield
+    finally:
+        oracle.budget += queries
 
 
 class RankedFrequencyAttack(AttackStrategy):
@@ -165,7 +201,8 @@ class RankedFrequencyAttack(AttackStrategy):
         return frequency_attack(run, self.rank(run.ctx, prepared), self.alternatives(prepared))
 
     def alternatives(self, prepared: Any) -> tuple[np.ndarray, ...]:
-        """Further orders of bins the `highest-snr` objective also searches (each int [N]); none here."""
+        """Further orders of bins the `highest-snr` objective also searches (each int [N]; ours, not the
+        paper's); none here."""
         return ()
 
     def query_estimate(self) -> int:
@@ -237,5 +274,13 @@ class FourierAttack(RankedFrequencyAttack):
 
     def alternatives(self, prepared: CausalResult) -> tuple[np.ndarray, ...]:
         """With `candidates: attack`, the discovery's further attack orders (CausalResult.attack_alternatives:
-        freqrex-ns and occlusion, the finest bands first), each int64 [M]; none for the other candidates."""
+        freqrex-ns and occlusion, the finest bands first; ours, not the paper's), each int64 [M]; none for
+        the other candidates."""
         return tuple(prepared.attack_alternatives) if self.candidates == "attack" else ()
+
+    def query_estimate(self) -> int:
+        """Twice the engine's estimate when the `highest-snr` objective also searches the discovery's
+        alternative order (`candidates: attack`), else the engine's."""
+        estimate = super().query_estimate()
+        searches_two = self.candidates == "attack" and self.settings.objective == "highest-snr"
+        return 2 * estimate if searches_two else estimate

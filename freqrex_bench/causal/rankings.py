@@ -55,7 +55,7 @@ class Ranking:
     curves use), per-bin `values` (float64 [M], for plots), the `attack_order` an attack alters bins in
     (int64 [M]; the same as `order` unless the method says otherwise), the `queries` it spent,
     method-specific `details`, and `attack_alternatives`, further orders (each int64 [M]) an attack with
-    the `highest-snr` objective also searches (occlusion: its finest bands first)."""
+    the `highest-snr` objective also searches (occlusion: its finest bands first; ours, not the paper's)."""
 
     order: np.ndarray
     values: np.ndarray
