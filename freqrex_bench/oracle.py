@@ -130,6 +130,19 @@ class Oracle:
         """Model queries left before the budget refuses, or None when unlimited."""
         return None if self.budget is None else self.budget - self.queries
 
+    @contextmanager
+    def holding_back(self, queries: int) -> Iterator[None]:
+        """Lower the query budget by `queries` inside the block, so a search there leaves them for what
+        follows (an attack's final check); nothing without a budget. The budget is restored on exit."""
+        if self.budget is None or queries == 0:
+            yield
+            return
+        self.budget -= queries
+        try:
+            yield
+        finally:
+            self.budget += queries
+
     def classify(self, signals: np.ndarray | Described, aliases: Sequence[bytes | None] | None = None) -> Prediction:
         """Classify K mono signals at the target's sample rate: Prediction(labels int64 [K], scores float32 [K, C]).
 

@@ -185,3 +185,14 @@ def test_an_alias_lets_a_raw_signal_and_a_described_one_share_their_answer():
         oracle.classify(raw, aliases=[None])
     with pytest.raises(InvalidInputError, match="aliases"):
         oracle.classify(Described([b"x"], [1.0]), aliases=[b"y"])
+
+
+def test_holding_back_leaves_queries_for_later_and_restores_the_budget():
+    oracle = Oracle(CallableTarget(Recorder(), ["neg", "pos"], 8000), budget=5)
+    with pytest.raises(QueryBudgetExceeded), oracle.holding_back(2):
+        oracle.classify(signals(4))
+    assert oracle.budget == 5 and oracle.queries == 0
+    with oracle.holding_back(2):
+        oracle.classify(signals(3))
+    oracle.classify(signals(5)[3:])
+    assert oracle.queries == 5 and oracle.budget == 5

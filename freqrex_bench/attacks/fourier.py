@@ -14,8 +14,7 @@ every bin in the method's attack orders); the frequency baselines run the same e
 from __future__ import annotations
 
 from abc import abstractmethod
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from typing import Any, Literal
 
 import numpy as np
@@ -25,7 +24,6 @@ from ..causal import CausalDiscovery, CausalResult
 from ..errors import QueryBudgetExceeded
 from ..metrics import snr_of_energy, spectral_change_energy
 from ..mutations import Mutation, describe
-from ..oracle import Oracle
 from ..results import AttackResult
 from ..spectrum import Spectrum
 from ..status import Status
@@ -159,7 +157,7 @@ def _search_order(run: AttackRun, o: int, bins: np.ndarray, best: Best | None,
             return ctx.spectrum.alias(bins[:n], step)
 
         try:
-            with _holding_back(ctx.oracle, CHECK_QUERIES if best is not None else 0):
+            with ctx.oracle.holding_back(CHECK_QUERIES if best is not None else 0):
                 found = run.smallest(limit, candidate, alias)
         except QueryBudgetExceeded:
             if best is None:
@@ -170,19 +168,6 @@ def _search_order(run: AttackRun, o: int, bins: np.ndarray, best: Best | None,
         if found is not None and (best is None or snr[i, found[0] - 1] > best[0]):
             best = (float(snr[i, found[0] - 1]), o, i, found[0], found[1])
     return best, False
-
-
-@contextmanager
-def _holding_back(oracle: Oracle, queries: int) -> Iterator[None]:
-    """Lower `oracle`'s query budget by `queries` inside the block (nothing without a budget)."""
-    if oracle.budget is None or queries == 0:
-        yield
-        return
-    oracle.budget -= queries
-    try:
-        yield
-    finally:
-        oracle.budget += queries
 
 
 class RankedFrequencyAttack(AttackStrategy):
