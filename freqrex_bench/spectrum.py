@@ -85,13 +85,15 @@ class Mutants:
     """K mutants of one clip, known by their edits and synthesised on demand (oracle.Described).
 
     `keys` holds one bytes per mutant (module docstring), `n_samples` is T, and `write(rows, out)` writes
-    the float32 signals of the increasing int64 row indices `rows` [n] into `out`, float32 [n, T]. Build
-    them with Spectrum.edits or .superposed, and join batches with `Mutants.join`.
+    the float32 signals of the increasing int64 row indices `rows` [n] into `out`, float32 [n, T];
+    `finite` says every signal is provably finite (Spectrum.bounded), so the oracle need not scan them.
+    Build them with Spectrum.edits or .superposed, and join batches with `Mutants.join`.
     """
 
     keys: tuple[bytes, ...]
     n_samples: int
     write: Callable[[np.ndarray, np.ndarray], None] = field(repr=False, compare=False)
+    finite: bool = False
 
     def __len__(self) -> int:
         return len(self.keys)
@@ -124,13 +126,14 @@ class Mutants:
                     batch.write(rows[lo:hi] - start, out[lo:hi])
 
         keys = tuple(key for batch in batches for key in batch.keys)
-        return cls(keys, batches[0].n_samples, write)
+        return cls(keys, batches[0].n_samples, write, all(batch.finite for batch in batches))
 
 
 class Pieces:
-    """Signals of bin sets kept alone (one irfft each), remembered by set so a set that recurs (a part or a
-    context met again in a later split or iteration) is synthesised once. Holds at most `max_bytes` of
-    float32 [T] signals, the least recently used dropped first; the signals are read-only."""
+    """Signals of bin sets kept alone (one irfft each) and of left-to-right sums of them, remembered so a
+    set or a context that recurs (met again in a later split or iteration) is synthesised or added once.
+    Holds at most `max_bytes` of float32 [T] signals, the least recently used dropped first; the signals
+    are read-only."""
 
     def __init__(self, spectrum: Spectrum, max_bytes: int = PIECES_BYTES) -> None:
         self.spectrum = spectrum
@@ -138,23 +141,41 @@ class Pieces:
         self._signals: OrderedDict[bytes, np.ndarray] = OrderedDict()
         self.hits = 0
 
+    def _remember(self, key: bytes, signal: np.ndarray) -> None:
+        signal.flags.writeable = False
+        self._signals[key] = signal
+        self._signals.move_to_end(key)
+        while len(self._signals) > self.capacity:
+            self._signals.popitem(last=False)
+
     def get(self, digests: Sequence[bytes], masks: np.ndarray) -> list[np.ndarray]:
         """float32 [T] signals of the bin sets bool `masks` [n, M], whose set_digest values are `digests`:
         remembered ones reused, the others synthesised in one batched irfft."""
         missing = [i for i, digest in enumerate(digests) if digest not in self._signals and digest not in digests[:i]]
         self.hits += sum(digest in self._signals for digest in digests)
         fresh = self.spectrum.keep(masks[missing]) if missing else np.empty((0, self.spectrum.n_samples), np.float32)
-        fresh.flags.writeable = False
         found = dict(zip((digests[i] for i in missing), fresh))
         for digest in digests:
             if digest in self._signals:
-                self._signals.move_to_end(digest)
                 found[digest] = self._signals[digest]
-            else:
-                self._signals[digest] = found[digest]
-        while len(self._signals) > self.capacity:
-            self._signals.popitem(last=False)
+            self._remember(digest, found[digest])
         return [found[digest] for digest in digests]
+
+    def sum(self, digests: Sequence[bytes], masks: np.ndarray) -> np.ndarray:
+        """float32 [T]: the signals of the bin sets bool `masks` [n >= 1, M] (set_digest values `digests`)
+        added left to right, ((s0 + s1) + s2) + ..., built on the longest prefix sum remembered (the same
+        float32 samples however it is reached) and remembered in turn."""
+        keys = [digests[0], *(_key(b"sum", *digests[: k + 1]) for k in range(1, len(digests)))]
+        start = next((k for k in range(len(keys) - 1, 0, -1) if keys[k] in self._signals), 0)
+        if start:
+            self.hits += 1
+            total = self._signals[keys[start]]
+        else:
+            total = self.get(digests[:1], masks[:1])[0]
+        for signal in self.get(digests[start + 1 :], masks[start + 1 :]):
+            total = total + signal
+        self._remember(keys[-1], total)
+        return total
 
 
 @dataclass(frozen=True)
@@ -249,6 +270,15 @@ class Spectrum:
         return self._synthesize_rows(masks.shape[0], lambda chunk: np.where(masks[chunk], mutated, self.coeffs))
 
     @cached_property
+    def bounded(self) -> bool:
+        """Whether every signal keeping or removing sets of bins is finite, proven once: by the triangle
+        inequality no sample of any of them exceeds B = (|X_0| + 2 sum_k |X_k|) / T, and B is finite and
+        below 1e30, so even a superposition of a million sets (at most 1e6 x B) stays inside float32's
+        range (3.4e38)."""
+        total = np.abs(self.coeffs.astype(np.complex128)).sum()
+        return bool(np.isfinite(total) and 2 * total / self.n_samples < 1e30)
+
+    @cached_property
     def identity(self) -> bytes:
         """The clip's identity in mutant keys: a SHA-1 of its coefficients, length and rate (taken once)."""
         digest = hashlib.sha1(np.ascontiguousarray(self.coeffs).data, usedforsecurity=False)
@@ -297,7 +327,7 @@ class Spectrum:
                 else:
                     out[i] = signal
 
-        return Mutants(keys, self.n_samples, write)
+        return Mutants(keys, self.n_samples, write, self.bounded)
 
     def whole(self) -> Mutants:
         """The clip itself as one mutant: every bin kept (the samples and key of keep(all bins))."""
@@ -314,42 +344,59 @@ class Spectrum:
         rest[np.asarray(bins, dtype=np.int64)] = False
         return _key(self.identity, b"keep", set_digest(rest))
 
-    def superposed(self, context: np.ndarray, parts: Sequence[np.ndarray], combos: np.ndarray,
+    def superposed(self, context: Sequence[np.ndarray], parts: Sequence[np.ndarray], combos: np.ndarray,
                    remove: bool = False, pieces: Pieces | None = None) -> Mutants:
-        """Mutants keeping `context` (int [n] bins) plus the `parts` (int [n_i] bins each) that each row of
-        bool `combos` [S, p] selects, or, with `remove`, the clip without them: by superposition, one irfft
-        per part and one for a non-empty context (taken from `pieces` when they recur), each row the
-        selected parts' signals added in part order, then the context's (paper Alg. 1 l. 4, 2^p - 2 mutants
-        of p + 1 irffts). Raises InvalidInputError for combos that are not [S, len(parts)] or select no part."""
+        """Mutants keeping the `context` sets (int [n_i] bins each) plus the `parts` (int [n_j] bins each) that
+        each row of bool `combos` [S, p] selects, or, with `remove`, the clip without them, by superposition
+        (paper Alg. 1 l. 4: 2^p - 2 mutants of p irffts, not 2^p - 2): a row is the left-to-right float32 sum
+        of the signals of its sets, each kept alone (one irfft), the context sets in order, then the selected
+        parts in part order. Its key is that ordered list of sets, which fixes the rounding; so the sum is
+        built from any earlier one it extends: the context's from the longest prefix `pieces` remembers
+        (a child's context is its parent's plus some siblings), each row from the row without its last
+        part (one add a row). Signals of sets and of contexts that recur are taken from `pieces`.
+        Raises InvalidInputError for combos that are not [S, len(parts)] or select no part."""
         combos = np.asarray(combos, dtype=bool)
         if combos.ndim != 2 or combos.shape[1] != len(parts) or not combos.any(axis=1).all():
             raise InvalidInputError(
                 f"combos must be bool [S, {len(parts)}], each row selecting a part, got {combos.shape}")
-        sets = np.zeros((len(parts) + 1, self.n_bins), dtype=bool)
-        sets[0, context] = True
-        for i, part in enumerate(parts):
-            sets[i + 1, part] = True
+        leaves = [*context, *parts]
+        sets = np.zeros((len(leaves), self.n_bins), dtype=bool)
+        for i, leaf in enumerate(leaves):
+            sets[i, leaf] = True
         digests = [set_digest(mask) for mask in sets]
-        kind = b"remove" if remove else b"keep"
-        empty = not np.size(context)
+        n_context, kind = len(context), b"remove" if remove else b"keep"
+        chosen = [[*range(n_context), *(n_context + np.flatnonzero(combo)).tolist()] for combo in combos]
         keys = tuple(
-            _key(self.identity, kind, digests[1 + int(np.flatnonzero(combo)[0])]) if empty and combo.sum() == 1
-            else _key(self.identity, kind + b"-sum", digests[0], *(digests[1 + i] for i in np.flatnonzero(combo)))
-            for combo in combos
+            _key(self.identity, kind, digests[rows[0]]) if len(rows) == 1
+            else _key(self.identity, kind + b"-sum", *(digests[j] for j in rows))
+            for rows in chosen
         )
+        # the row that is this row without its last part, when there is one (the sum it extends)
+        shorter = {tuple(rows): r for r, rows in enumerate(chosen)}
+        extends = [shorter.get(tuple(rows[:-1]), -1) for rows in chosen]
         signals: list[np.ndarray] = []
 
         def write(rows: np.ndarray, out: np.ndarray) -> None:
-            if not signals:  # the parts' signals in order, then the context's (none when empty)
+            if not signals:  # the parts' signals in order, then the context's sum (none when empty)
                 store = pieces or Pieces(self, 0)
-                found = store.get(digests[1:], sets[1:]) if empty else store.get(digests, sets)
-                signals.extend(found if empty else found[1:] + found[:1])
+                signals.extend(store.get(digests[n_context:], sets[n_context:]))
+                if n_context:
+                    signals.append(store.sum(digests[:n_context], sets[:n_context]))
+            written = {int(row): i for i, row in enumerate(rows)}
             for i, row in enumerate(rows):
-                _sum_into(out[i], [signals[j] for j in np.flatnonzero(combos[row])] + signals[len(parts):])
-                if remove:
-                    np.subtract(self.signal, out[i], out=out[i])
+                last = signals[chosen[row][-1] - n_context]
+                before = written.get(extends[row], i)
+                if before < i:
+                    np.add(out[before], last, out=out[i])
+                elif len(chosen[row]) == 1:
+                    out[i] = last
+                else:
+                    _sum_into(out[i], ([signals[-1]] if n_context else [])
+                              + [signals[j - n_context] for j in chosen[row][n_context:]])
+            if remove:
+                np.subtract(self.signal, out, out=out)
 
-        return Mutants(keys, self.n_samples, write)
+        return Mutants(keys, self.n_samples, write, self.bounded)
 
     def stft(self, frame_size: int, hop: int | None = None) -> STFTView:
         """A Hann-windowed STFT view of the clip (the paper's F_T, Alg. 3) for time-localised edits;

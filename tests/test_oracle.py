@@ -170,6 +170,14 @@ def test_described_signals_are_checked_when_synthesised():
         oracle.classify(Described([], []))
 
 
+def test_a_describer_that_promises_finite_signals_is_not_scanned():
+    oracle = Oracle(CallableTarget(Recorder(), ["neg", "pos"], 8000))
+    promised = Described([b"c"], [np.inf])
+    promised.finite = True  # a broken promise shows: the scan that would refuse it is skipped
+    oracle.classify(promised)
+    assert oracle.queries == 1
+
+
 def test_an_alias_lets_a_raw_signal_and_a_described_one_share_their_answer():
     model = Recorder()
     oracle = Oracle(CallableTarget(model, ["neg", "pos"], 8000))

@@ -4,7 +4,7 @@ import scipy.fft
 
 from freqrex_bench import InvalidInputError, Oracle, Spectrum
 from freqrex_bench.oracle import sample_key
-from freqrex_bench.spectrum import Mutants, Pieces
+from freqrex_bench.spectrum import Mutants, Pieces, set_digest
 from freqrex_bench.targets import CallableTarget
 
 
@@ -126,29 +126,57 @@ def sequential(signals):
     return total
 
 
-def test_superposed_mutants_add_the_parts_in_order_then_the_context(clip):
+@pytest.mark.parametrize("context", [[np.arange(10, 40), np.arange(60, 70)], []])
+def test_superposed_mutants_add_the_context_sets_then_the_parts_in_order(clip, context):
     spectrum = Spectrum.from_signal(clip, 8000)
-    context, parts = np.arange(10, 40), [np.arange(100, 180), np.arange(500, 520), np.arange(1500, 2001)]
+    parts = [np.arange(100, 180), np.arange(500, 520), np.arange(1500, 2001)]
     combos = np.array([[1, 0, 0], [1, 1, 0], [0, 1, 1], [1, 1, 1]], dtype=bool)
     for remove in (False, True):
         mutants = spectrum.superposed(context, parts, combos, remove=remove)
         signals = mutants.synthesize()
-        pieces = [spectrum.keep_bins(part) for part in parts]
+        assert mutants.finite
         for row, combo in zip(signals, combos):
-            kept = sequential([pieces[i] for i in np.flatnonzero(combo)] + [spectrum.keep_bins(context)])
+            kept = sequential([spectrum.keep_bins(c) for c in context]
+                              + [spectrum.keep_bins(parts[i]) for i in np.flatnonzero(combo)])
             assert np.array_equal(row, spectrum.signal - kept if remove else kept)
-            union = np.concatenate([context, *(parts[i] for i in np.flatnonzero(combo))])
+            union = np.concatenate([*context, *(parts[i] for i in np.flatnonzero(combo))]).astype(np.int64)
             direct = spectrum.keep_bins(union)
             assert np.abs((spectrum.signal - direct if remove else direct) - row).max() < 1e-6 * np.abs(clip).max()
+        # a row built on the row without its last part, or alone, is the same float32 samples
+        assert all(np.array_equal(mutants.synthesize([r])[0], signals[r]) for r in range(len(combos)))
     keep_keys = spectrum.superposed(context, parts, combos).keys
     assert len(set(keep_keys) | set(mutants.keys)) == 8
-    assert not set(keep_keys) & set(spectrum.superposed(context[1:], parts, combos).keys)  # the context counts
+    assert not set(keep_keys) & set(spectrum.superposed([np.arange(10, 30)], parts, combos).keys)  # context counts
     several = combos.sum(axis=1) > 1  # the same parts added in another order round differently
     reordered = spectrum.superposed(context, parts[::-1], combos[:, ::-1]).keys
     assert not {k for k, s in zip(keep_keys, several) if s} & {k for k, s in zip(reordered, several) if s}
     # A superposition is rounded differently from one irfft of the same bins: it never shares that key.
-    assert not set(keep_keys) & set(spectrum.edits(np.stack([np.isin(np.arange(spectrum.n_bins), np.concatenate(
-        [context, *(parts[i] for i in np.flatnonzero(c))])) for c in combos])).keys)
+    several_sets = [len(context) + c.sum() > 1 for c in combos]
+    unions = spectrum.edits(np.stack([np.isin(np.arange(spectrum.n_bins), np.concatenate(
+        [*context, *(parts[i] for i in np.flatnonzero(c))])) for c in combos])).keys
+    assert not {k for k, s in zip(keep_keys, several_sets) if s} & set(unions)
+
+
+def test_a_context_sum_is_built_on_the_longest_remembered_prefix(clip):
+    spectrum = Spectrum.from_signal(clip, 8000)
+    sets = [np.arange(10, 40), np.arange(60, 70), np.arange(300, 310), np.arange(900, 950)]
+    masks = np.stack([np.isin(np.arange(spectrum.n_bins), s) for s in sets])
+    digests = [set_digest(mask) for mask in masks]
+    pieces = Pieces(spectrum)
+    two = pieces.sum(digests[:2], masks[:2])
+    assert pieces.hits == 0
+    three = pieces.sum(digests[:3], masks[:3])
+    assert pieces.hits == 1  # the sum of the first two, not its two sets
+    assert np.array_equal(two, sequential([spectrum.keep_bins(s) for s in sets[:2]]))
+    assert np.array_equal(three, sequential([spectrum.keep_bins(s) for s in sets[:3]]))
+    assert np.array_equal(pieces.sum(digests, masks), Pieces(spectrum).sum(digests, masks))
+    assert not three.flags.writeable
+
+
+def test_a_spectrum_too_loud_for_float32_sums_makes_no_finite_promise():
+    assert Spectrum.from_signal(np.ones(64, np.float32), 8000).whole().finite
+    loud = Spectrum.from_signal(np.full(64, 3e37, np.float32), 8000)
+    assert not loud.bounded and not loud.whole().finite
 
 
 def test_one_part_on_an_empty_context_is_that_part_kept_alone(clip):
@@ -156,7 +184,7 @@ def test_one_part_on_an_empty_context_is_that_part_kept_alone(clip):
     parts = [np.arange(0, 700), np.arange(700, 2001)]
     combos = np.array([[1, 0], [0, 1]], dtype=bool)
     for remove in (False, True):
-        mutants = spectrum.superposed(np.empty(0, dtype=np.int64), parts, combos, remove=remove)
+        mutants = spectrum.superposed([], parts, combos, remove=remove)
         edits = spectrum.edits(bands(spectrum.n_bins, (0, 700), (700, 2001)), removed=[remove] * 2)
         assert mutants.keys == edits.keys
         assert np.array_equal(mutants.synthesize(), edits.synthesize())
@@ -166,7 +194,7 @@ def test_pieces_synthesise_a_recurring_set_once(clip):
     spectrum = Spectrum.from_signal(clip, 8000)
     pieces = Pieces(spectrum, max_bytes=3 * 4 * clip.size)
     assert pieces.capacity == 3
-    context, parts = np.arange(5), [np.arange(100, 200), np.arange(200, 300)]
+    context, parts = [np.arange(5)], [np.arange(100, 200), np.arange(200, 300)]
     combos = np.array([[1, 0], [0, 1]], dtype=bool)
     first = spectrum.superposed(context, parts, combos, pieces=pieces).synthesize()
     assert pieces.hits == 0
@@ -201,7 +229,7 @@ def test_float32_synthesis_is_within_a_millionth_of_full_scale_of_float64():
     assert spectrum.keep(masks).dtype == np.float32
     assert np.abs(spectrum.keep(masks) - reference).max() < 1e-6 * full_scale
     parts = [np.flatnonzero(m) for m in masks]
-    summed = spectrum.superposed(np.empty(0, dtype=np.int64), parts, np.ones((1, 3), dtype=bool)).synthesize()[0]
+    summed = spectrum.superposed([], parts, np.ones((1, 3), dtype=bool)).synthesize()[0]
     assert np.abs(summed - reference.sum(axis=0)).max() < 1e-6 * full_scale
 
 

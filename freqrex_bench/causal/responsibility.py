@@ -60,10 +60,12 @@ class ResponsibilityMap:
 
 @dataclass(frozen=True)
 class _Job:
-    """Split `part` into p pieces and test their combinations on top of `context` (both bin indices)."""
+    """Split `part` (int64 bin indices) into p pieces and test their combinations on top of `context`: the
+    parts (int64 bin indices each) that rode along in the ancestors' passing combinations, in the order
+    they were met (a superposition adds their signals in that order)."""
 
     part: np.ndarray
-    context: np.ndarray
+    context: tuple[np.ndarray, ...]
     depth: int
 
 
@@ -117,7 +119,8 @@ def minimal_passing(passing: np.ndarray, inside: np.ndarray) -> np.ndarray:
 
 def _mutants(spectrum: Spectrum, job: _Job, parts: list[np.ndarray], mode: Mode, pieces: Pieces) -> Mutants:
     """Mutants of context + each proper combination of parts (kept, or removed from the clip), by
-    superposition: p + 1 irffts, not 2^p - 2, and none for a part or context `pieces` already holds."""
+    superposition: p irffts, not 2^p - 2, and none for a part `pieces` already holds (the context is
+    a sum of earlier parts)."""
     proper = combinations_of(len(parts))[0][:-1]
     return spectrum.superposed(job.context, parts, proper, remove=mode == "remove", pieces=pieces)
 
@@ -159,7 +162,7 @@ def _credit(
         values[part] += job.depth * resp
         if part.size > settings.min_part_size and job.depth < settings.max_depth:
             others = [parts[j] for j in np.flatnonzero(combo) if j != i]
-            context = np.concatenate([job.context, *others])
+            context = (*job.context, *others)
             energy = float(np.square(magnitude[part]).sum())
             refinable.append((resp, energy, _Job(part, context, job.depth + 1)))
     return refinable
@@ -175,7 +178,7 @@ def _iteration(
     `pieces` holds the signals of parts and contexts met before (in this or an earlier iteration).
     """
     values = np.zeros(spectrum.n_bins)
-    frontier = [_Job(np.arange(spectrum.n_bins), np.empty(0, dtype=np.int64), 1)]
+    frontier = [_Job(np.arange(spectrum.n_bins), (), 1)]
     spent = 0
     while frontier:
         splits = [split(job.part, settings.p, settings.partition, rng) for job in frontier]
