@@ -9,7 +9,7 @@ from freqrex_bench.attacks import AttackSettings, LargestMagnitude
 from freqrex_bench.attacks.fourier import FourierAttack, RankedFrequencyAttack
 from freqrex_bench.causal import CausalSettings, Faithfulness
 from freqrex_bench.causal.faithfulness import curves
-from freqrex_bench.causal.rankings import RANKERS, Problem, _Node, _occlusion_ranking, bin_energy
+from freqrex_bench.causal.rankings import RANKERS, Problem, _Node, _occlusion_ranking, bin_energy, explanation_order
 from freqrex_bench.spectrum import Spectrum
 from freqrex_bench.strategy import Context
 from freqrex_bench.targets import CallableTarget
@@ -197,6 +197,16 @@ def test_searching_on_for_a_quieter_flip_never_costs_the_flip_its_check():
         if result.success and result.survives_pcm16 is None:
             unchecked.append(budget)
     assert unchecked == []
+
+
+def test_the_explanation_spreads_evidence_over_bins_by_magnitude_after_the_sufficient_set():
+    magnitude = np.array([1.0, 4.0, 2.0, 8.0, 1.0, 3.0, 0.5])
+    sufficient = np.array([0, 0, 0, 0, 0, 1, 1], dtype=bool)
+    keep = np.array([1.0, 0.5, 0.0, 0.0, 0.0, 0.0, 0.0])  # scaled: 1, 0.5, 0, ...
+    remove = np.array([0.0, 0.0, 1.0, -3.0, 0.0, 1.0, 2.0])  # scaled: 0, 0, 0.5, 0 (a rise is no evidence)
+    # S first, by removal drop (bin 6 before 5); then evidence x magnitude: bin 1 (0.5 x 4 = 2) before
+    # bin 0 (1 x 1) and bin 2 (0.5 x 2 = 1), those two tied and the louder first; then no evidence, loudest first
+    assert explanation_order(magnitude, sufficient, keep, remove).tolist() == [6, 5, 1, 2, 0, 3, 4]
 
 
 def test_occlusion_orders_on_hand_built_bands():
