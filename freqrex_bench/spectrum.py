@@ -155,9 +155,8 @@ class Pieces:
         self.hits += sum(digest in self._signals for digest in digests)
         fresh = self.spectrum.keep(masks[missing]) if missing else np.empty((0, self.spectrum.n_samples), np.float32)
         found = dict(zip((digests[i] for i in missing), fresh))
-        for digest in digests:
-            if digest in self._signals:
-                found[digest] = self._signals[digest]
+        found.update((digest, self._signals[digest]) for digest in digests if digest in self._signals)
+        for digest in digests:  # only now: remembering one may drop another this call still needs
             self._remember(digest, found[digest])
         return [found[digest] for digest in digests]
 
@@ -170,6 +169,7 @@ class Pieces:
         if start:
             self.hits += 1
             total = self._signals[keys[start]]
+            self._signals.move_to_end(keys[start])
         else:
             total = self.get(digests[:1], masks[:1])[0]
         for signal in self.get(digests[start + 1 :], masks[start + 1 :]):

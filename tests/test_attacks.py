@@ -456,7 +456,7 @@ def test_responsibility_credit_is_scaled_by_depth():
     passing = np.array([bool(c[0]) and c.sum() == 1 for c in combos[:-1]])  # part 0 alone passes
     for depth in (1, 3):
         values = np.zeros(8)
-        _credit(_Job(np.arange(8), np.empty(0, dtype=np.int64), depth), parts, passing, values, np.ones(8),
+        _credit(_Job(np.arange(8), (), depth), parts, passing, values, np.ones(8),
                 CausalSettings())
         assert values[:2].tolist() == [depth * 1.0, depth * 1.0] and not values[2:].any()
 

@@ -157,6 +157,16 @@ def test_superposed_mutants_add_the_context_sets_then_the_parts_in_order(clip, c
     assert not {k for k, s in zip(keep_keys, several_sets) if s} & set(unions)
 
 
+def test_a_full_pieces_store_never_drops_a_set_the_same_call_still_needs(clip):
+    spectrum = Spectrum.from_signal(clip, 8000)
+    a, b, c, d = (np.isin(np.arange(spectrum.n_bins), range(lo, lo + 3)) for lo in (0, 5, 10, 15))
+    pieces = Pieces(spectrum, max_bytes=3 * 4 * clip.size)
+    for mask in (a, c, d):  # full, with a the least recently used
+        pieces.get([set_digest(mask)], mask[None])
+    got = pieces.get([set_digest(b), set_digest(a)], np.stack([b, a]))  # remembering b drops a
+    assert np.array_equal(got[1], spectrum.keep(a)[0]) and np.array_equal(got[0], spectrum.keep(b)[0])
+
+
 def test_a_context_sum_is_built_on_the_longest_remembered_prefix(clip):
     spectrum = Spectrum.from_signal(clip, 8000)
     sets = [np.arange(10, 40), np.arange(60, 70), np.arange(300, 310), np.arange(900, 950)]
