@@ -172,8 +172,11 @@ class Pieces:
             self._signals.move_to_end(keys[start])
         else:
             total = self.get(digests[:1], masks[:1])[0]
-        for signal in self.get(digests[start + 1 :], masks[start + 1 :]):
-            total = total + signal
+        rest = self.get(digests[start + 1 :], masks[start + 1 :])
+        if rest:
+            summed = np.empty_like(total)
+            _sum_into(summed, [total, *rest])
+            total = summed
         self._remember(keys[-1], total)
         return total
 
@@ -348,7 +351,7 @@ class Spectrum:
                    remove: bool = False, pieces: Pieces | None = None) -> Mutants:
         """Mutants keeping the `context` sets (int [n_i] bins each) plus the `parts` (int [n_j] bins each) that
         each row of bool `combos` [S, p] selects, or, with `remove`, the clip without them, by superposition
-        (paper Alg. 1 l. 4: 2^p - 2 mutants of p irffts, not 2^p - 2): a row is the left-to-right float32 sum
+        (paper Alg. 1 l. 4: 2^p - 2 mutants from p irffts, not one irfft each): a row is the left-to-right float32 sum
         of the signals of its sets, each kept alone (one irfft), the context sets in order, then the selected
         parts in part order. Its key is that ordered list of sets, which fixes the rounding; so the sum is
         built from any earlier one it extends: the context's from the longest prefix `pieces` remembers
@@ -384,12 +387,9 @@ class Spectrum:
                     signals.append(store.sum(digests[:n_context], sets[:n_context]))
             written = {int(row): i for i, row in enumerate(rows)}
             for i, row in enumerate(rows):
-                last = signals[chosen[row][-1] - n_context]
                 before = written.get(extends[row], i)
                 if before < i:
-                    np.add(out[before], last, out=out[i])
-                elif len(chosen[row]) == 1:
-                    out[i] = last
+                    np.add(out[before], signals[chosen[row][-1] - n_context], out=out[i])
                 else:
                     _sum_into(out[i], ([signals[-1]] if n_context else [])
                               + [signals[j - n_context] for j in chosen[row][n_context:]])
