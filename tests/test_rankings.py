@@ -9,7 +9,16 @@ from freqrex_bench.attacks import AttackSettings, LargestMagnitude
 from freqrex_bench.attacks.fourier import FourierAttack, RankedFrequencyAttack
 from freqrex_bench.causal import CausalSettings, Faithfulness
 from freqrex_bench.causal.faithfulness import curves
-from freqrex_bench.causal.rankings import RANKERS, Problem, _Node, _occlusion_ranking, bin_energy, explanation_order
+from freqrex_bench.causal.rankings import (
+    RANKERS,
+    Problem,
+    _Node,
+    _occlusion_ranking,
+    bin_energy,
+    explanation_order,
+    sufficiency_order,
+)
+from freqrex_bench.causal.subsets import PrefixProbe, extract, lead_by_sufficiency, sufficient_prefix
 from freqrex_bench.spectrum import Spectrum
 from freqrex_bench.strategy import Context
 from freqrex_bench.targets import CallableTarget
@@ -207,6 +216,72 @@ def test_the_explanation_spreads_evidence_over_bins_by_magnitude_after_the_suffi
     # S first, by removal drop (bin 6 before 5); then evidence x magnitude: bin 1 (0.5 x 4 = 2) before
     # bin 0 (1 x 1) and bin 2 (0.5 x 2 = 1), those two tied and the louder first; then no evidence, loudest first
     assert explanation_order(magnitude, sufficient, keep, remove).tolist() == [6, 5, 1, 2, 0, 3, 4]
+
+
+def test_the_alternative_order_puts_keep_evidence_after_the_sufficient_set():
+    magnitude = np.array([1.0, 4.0, 2.0, 8.0, 1.0, 3.0, 0.5])
+    sufficient = np.array([0, 0, 0, 0, 0, 1, 1], dtype=bool)
+    keep = np.array([0.1, 0.5, 0.0, 0.0, 0.0, 0.0, 0.0])
+    remove = np.array([0.0, 0.0, 1.0, -3.0, 0.0, 1.0, 2.0])
+    # S as before; then keep responsibility (1, 0), then the removal value: 2 (1.0), 4 (0.0), 3 (-3: its
+    # removal raised the class)
+    assert sufficiency_order(magnitude, sufficient, keep, remove).tolist() == [6, 5, 1, 0, 2, 4, 3]
+
+
+class SpoiledTone:
+    """Known answer on 1 s at 8 kHz (bin k is k Hz): "present" when the 440 Hz tone is heard, unless a
+    1200 Hz tone is heard too without the band B (2000-2100 Hz) that excuses it; each counts as heard
+    above half its energy in the clip. The clip has all three, so it is "present"; the 440 Hz bin alone
+    is sufficient; with the 1200 Hz bin added it is not, until half of B's energy comes back too."""
+
+    tone, spoiler, band = 440, 1200, slice(2000, 2101)
+
+    def __init__(self) -> None:
+        rng = np.random.default_rng(0)
+        coeffs = np.fft.rfft(0.01 * rng.standard_normal(RATE))
+        coeffs[self.band] *= 20
+        coeffs[[self.tone, self.spoiler]] = 0.3 * RATE / 2
+        self.clip = np.fft.irfft(coeffs, RATE).astype(np.float32)
+        self.halves = [0.5 * e for e in self.energies(self.clip[None])[:, 0]]
+        self.target = CallableTarget(self, ["absent", "present"], RATE, name="spoiled-tone")
+
+    def energies(self, batch):
+        power = np.square(np.abs(np.fft.rfft(batch, axis=1)))
+        return np.stack([power[:, self.tone], power[:, self.spoiler], power[:, self.band].sum(axis=1)])
+
+    def __call__(self, batch):
+        tone, spoiler, band = (1 / (1 + np.exp(-20 * (e / h - 1))) for e, h in zip(self.energies(batch), self.halves))
+        present = tone * (1 - spoiler * (1 - band))
+        return np.stack([1 - present, present], axis=1)
+
+    def orders(self):
+        """The main order (tone, spoiler, then B, then the rest) and the alternative (B before the spoiler)."""
+        band = np.arange(RATE // 2 + 1)[self.band]
+        rest = np.setdiff1d(np.arange(RATE // 2 + 1), [self.tone, self.spoiler, *band])
+        main = np.concatenate([[self.tone, self.spoiler], band, rest])
+        return main, np.concatenate([[self.tone], band, [self.spoiler], rest])
+
+
+def test_discovery_leads_with_the_order_whose_sufficient_prefix_is_smallest():
+    """The main order's 1-bin prefix is sufficient but not stable (the next prefix adds the spoiler), so its
+    sufficient prefix holds about half of B; the alternative's is the tone alone. The alternative leads
+    for the sizes its search decided on, the main order's other bins follow, and extraction on the
+    result finds the tone alone."""
+    model = SpoiledTone()
+    ctx = context(model.target, model.clip)
+    settings = CausalSettings()
+    main, alternative = model.orders()
+    sizes = [sufficient_prefix(PrefixProbe(ctx.spectrum, ctx.oracle, order), ctx.label, ctx.score, settings)
+             for order in (main, alternative)]
+    assert sizes[0] > 20 and sizes[1] == 1, sizes
+    order, lead = lead_by_sufficiency(ctx.spectrum, ctx.oracle, ctx.label, ctx.score, [main, alternative], settings)
+    assert lead == 1 and sorted(order.tolist()) == list(range(ctx.spectrum.n_bins))
+    span = 2 * 1 + settings.chain_length + 2
+    assert np.array_equal(order[:span], alternative[:span])
+    assert np.array_equal(order[span:], main[~np.isin(main, alternative[:span])])
+    _, found, _ = extract(ctx.spectrum, ctx.oracle, ctx.label, ctx.score, order, settings)
+    assert found["sufficient"] == 1
+    assert lead_by_sufficiency(ctx.spectrum, ctx.oracle, ctx.label, ctx.score, [alternative, main], settings)[1] == 0
 
 
 def test_occlusion_orders_on_hand_built_bands():

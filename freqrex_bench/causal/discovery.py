@@ -20,7 +20,7 @@ from ..validation import validated
 from .rankings import RANKERS, Problem, Ranking
 from .result import CausalResult, Subset
 from .settings import CausalSettings
-from .subsets import extract, extraction_cost
+from .subsets import extract, extraction_cost, lead_by_sufficiency
 
 
 @register
@@ -42,9 +42,10 @@ class CausalDiscovery(Strategy):
         self._configure(validated(CausalSettings, {**base, **overrides}, "causal discovery settings"), {})
 
     def query_estimate(self) -> int:
-        """Model queries per clip: the responsibility cap (max_queries), about 100 of extraction and the 2
-        that classify clip and silence."""
-        return self.settings.max_queries + 102
+        """Model queries per clip: the responsibility cap (max_queries), about 120 of extraction (with the
+        search of an alternative explanation order's sufficient prefix) and the 2 that classify clip and
+        silence."""
+        return self.settings.max_queries + 122
 
     def run(self, ctx: Context) -> CausalResult:
         """Explain the clip's decision (paper Alg. 1): responsibility over its M bins (l. 1-9), then the
@@ -61,6 +62,7 @@ class CausalDiscovery(Strategy):
             # Nothing at all already gets the decision: the empty set is sufficient, nothing is necessary.
             quiet = np.argsort(spectrum.magnitude, kind="stable")
             ranked = Ranking(quiet[::-1], np.zeros(spectrum.n_bins), 0, quiet)
+            order, lead = ranked.order, 0
             silent = Subset(np.empty(0, dtype=np.int64), np.zeros(spectrum.n_samples, dtype=np.float32),
                             ctx.label, ctx.silence_score)
             stopped: Status | None = Status.SILENCE_IS_CLASS
@@ -71,7 +73,9 @@ class CausalDiscovery(Strategy):
             problem = Problem(spectrum, ctx.oracle, ctx.label, ctx.score, ctx.seed, settings)
             ranked = RANKERS[settings.method](problem, self._allowance(ctx, reserve))
             extraction_start = ctx.oracle.queries
-            probe, found, stopped = extract(spectrum, ctx.oracle, ctx.label, ctx.score, ranked.order, settings)
+            order, lead = lead_by_sufficiency(spectrum, ctx.oracle, ctx.label, ctx.score,
+                                              [ranked.order, *ranked.explanation_alternatives], settings)
+            probe, found, stopped = extract(spectrum, ctx.oracle, ctx.label, ctx.score, order, settings)
             extraction_queries = ctx.oracle.queries - extraction_start
             subsets = {
                 kind: Subset(probe.bins(k), spectrum.keep(probe.masks([k]))[0],
@@ -89,9 +93,10 @@ class CausalDiscovery(Strategy):
             sample_rate=spectrum.sample_rate,
             hz=spectrum.hz,
             responsibility=ranked.values,
-            ranking=ranked.order,
+            ranking=order,
             attack_ranking=ranked.attack_order,
             attack_alternatives=ranked.attack_alternatives,
+            ranking_lead=lead,
             subsets=subsets,
             inverse_label=None if inverse is None else int(np.argmax(inverse)),
             inverse_score=None if inverse is None else float(np.max(inverse)),

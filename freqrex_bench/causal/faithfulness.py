@@ -20,13 +20,12 @@ import numpy as np
 from pydantic import Field, field_validator
 
 from ..errors import QueryBudgetExceeded
-from ..search import Condition, first_size
 from ..serialization import jsonable
 from ..strategy import Context, Parameters, Strategy, register
 from .discovery import CausalDiscovery
 from .rankings import RANKERS, Problem, Ranking
 from .settings import CausalSettings
-from .subsets import PrefixProbe
+from .subsets import PrefixProbe, sufficient_prefix
 
 RankingName = str
 
@@ -79,16 +78,7 @@ def curves(ctx: Context, order: np.ndarray, points: int) -> Curves:
 
 def sufficient_size(ctx: Context, order: np.ndarray, settings: CausalSettings) -> int | None:
     """The smallest sufficient prefix of `order` (causal.subsets' definition), or None if none is."""
-    probe = PrefixProbe(ctx.spectrum, ctx.oracle, order)
-
-    def keeps(k: int) -> bool:
-        return int(np.argmax(probe.kept[k])) == ctx.label
-
-    def sufficient(k: int) -> bool:
-        return keeps(k) and probe.kept[k][ctx.label] >= settings.min_confidence * ctx.score
-
-    condition = Condition(lambda ks: probe.ensure(ks, removal=False), sufficient, keeps, settings.chain_length)
-    return first_size(condition, 1, ctx.spectrum.n_bins, settings.grid_ratio, settings.refine_points)
+    return sufficient_prefix(PrefixProbe(ctx.spectrum, ctx.oracle, order), ctx.label, ctx.score, settings)
 
 
 @dataclass

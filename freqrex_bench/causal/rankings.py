@@ -55,8 +55,11 @@ class Ranking:
     """A ranking: `order` (int64 [M], every bin, most important first, what explanations and faithfulness
     curves use), per-bin `values` (float64 [M], for plots), the `attack_order` an attack alters bins in
     (int64 [M]; the same as `order` unless the method says otherwise), the `queries` it spent,
-    method-specific `details`, and `attack_alternatives`, further orders (each int64 [M]) an attack with
-    the `highest-snr` objective also searches (occlusion: its finest bands first; ours, not the paper's)."""
+    method-specific `details`, `attack_alternatives`, further orders (each int64 [M]) an attack with
+    the `highest-snr` objective also searches (occlusion: its finest bands first; ours, not the paper's),
+    and `explanation_alternatives`, further explanation orders (each int64 [M]) discovery also searches
+    for a sufficient prefix, the smallest leading (subsets.lead_by_sufficiency; freqrex-ns: its previous
+    order; ours, not the paper's)."""
 
     order: np.ndarray
     values: np.ndarray
@@ -64,6 +67,7 @@ class Ranking:
     attack_order: np.ndarray
     details: dict[str, object] = field(default_factory=dict)
     attack_alternatives: tuple[np.ndarray, ...] = ()
+    explanation_alternatives: tuple[np.ndarray, ...] = ()
 
 
 def margin(scores: np.ndarray, label: int) -> np.ndarray:
@@ -276,26 +280,21 @@ def pruned_sufficient(problem: Problem, order: np.ndarray, budget: int) -> tuple
     than `budget`); S is None when no prefix is sufficient or the prefix search would pass `budget`."""
     from ..errors import QueryBudgetExceeded
     from ..search import Condition, first_size
-    from .subsets import PrefixProbe
+    from .subsets import PrefixProbe, conditions
 
     spectrum, oracle, settings, label = problem.spectrum, problem.oracle, problem.settings, problem.label
     before = oracle.queries
     probe = PrefixProbe(spectrum, oracle, order)
-
-    def keeps(k: int) -> bool:
-        return int(np.argmax(probe.kept[k])) == label
-
-    def sufficient(k: int) -> bool:
-        return keeps(k) and probe.kept[k][label] >= settings.min_confidence * problem.score
+    condition = conditions(probe, label, problem.score, settings)["sufficient"]
 
     def ensure(ks: list[int]) -> None:  # the prefix search stays within `budget` too
         asked = len(set(ks) - set(probe.kept))
         if oracle.queries - before + asked > budget:
             raise QueryBudgetExceeded(budget, oracle.queries - before, asked)
-        probe.ensure(ks, removal=False)
+        condition.evaluate(ks)
 
     try:
-        k = first_size(Condition(ensure, sufficient, keeps, settings.chain_length), 1, spectrum.n_bins,
+        k = first_size(Condition(ensure, condition.holds, condition.stable, condition.chain), 1, spectrum.n_bins,
                        settings.grid_ratio, settings.refine_points)
     except QueryBudgetExceeded:
         k = None
@@ -346,6 +345,17 @@ def explanation_order(
     return np.lexsort((-magnitude, -np.where(sufficient, 0.0, weight), -np.where(sufficient, remove, 0.0), ~sufficient))
 
 
+def sufficiency_order(
+    magnitude: np.ndarray, sufficient: np.ndarray, keep: np.ndarray, remove: np.ndarray
+) -> np.ndarray:
+    """freqrex-ns's alternative explanation order, int64 [M] (its order before the evidence x magnitude
+    weight): the bool `sufficient` set [M] first as in `explanation_order`, then the others by keep
+    responsibility `keep` (float [M]), then the `remove` value (float [M]), then loudness `magnitude`:
+    bins of parts that were enough on their own follow S, so its prefixes more often stay sufficient."""
+    return np.lexsort((-magnitude, -remove, -np.where(sufficient, 0.0, keep), -np.where(sufficient, remove, 0.0),
+                       ~sufficient))
+
+
 def freqrex_ns(problem: Problem, budget: int) -> Ranking:
     """The default causal ranking (FreqReX-NS, "necessary and sufficient"), within `budget` queries.
 
@@ -371,12 +381,13 @@ def freqrex_ns(problem: Problem, budget: int) -> Ranking:
     first = np.zeros(problem.spectrum.n_bins, dtype=bool)
     if sufficient is not None:
         first[sufficient] = True
-    order = explanation_order(problem.spectrum.magnitude, first, keep.values, remove.values)
+    orders = [rank(problem.spectrum.magnitude, first, keep.values, remove.values)
+              for rank in (explanation_order, sufficiency_order)]
     details = {"keep": keep.details, "sufficient": None if sufficient is None else int(sufficient.size),
                "keep_queries": keep.queries, "prune_queries": pruned_queries, "remove_queries": remove.queries,
                **remove.details}
-    return Ranking(order, keep.values, keep.queries + pruned_queries + remove.queries, remove.attack_order, details,
-                   remove.attack_alternatives)
+    return Ranking(orders[0], keep.values, keep.queries + pruned_queries + remove.queries, remove.attack_order,
+                   details, remove.attack_alternatives, (orders[1],))
 
 
 RANKERS: dict[str, Callable[[Problem, int], Ranking]] = {

@@ -50,9 +50,10 @@ class CausalResult:
     `attack_ranking` int64 [M] the order the attacks alter bins in (for `freqrex-ns`: the score-aware
     occlusion's drop per unit energy; otherwise the same as `ranking`), and `attack_alternatives` further
     orders (each int64 [M]) the `highest-snr` Fourier attack also searches (freqrex-ns, occlusion: the
-    finest bands first; empty otherwise). `subsets` maps "sufficient",
-    "necessary", "complete" to the Subset
-    found. `inverse_label` and `inverse_score` are the decision on the clip without its necessary bins
+    finest bands first; empty otherwise). `ranking_lead` says which explanation order leads `ranking`:
+    0 the method's own, i > 0 its i-th alternative, whose sufficient prefix was smaller
+    (subsets.lead_by_sufficiency; freqrex-ns only). `subsets` maps "sufficient", "necessary", "complete"
+    to the Subset found. `inverse_label` and `inverse_score` are the decision on the clip without its necessary bins
     (paper §6, "Inversion"), else None. `queries` (model queries) and `seconds` cover the whole
     explain() call (including classifying the clip and silence); `responsibility_queries` and
     `extraction_queries` are the two phases; `emd` per iteration as in ResponsibilityMap. `stopped` is
@@ -82,6 +83,7 @@ class CausalResult:
     stopped: Status | None = None
     settings: dict[str, Any] = field(default_factory=dict)
     attack_alternatives: tuple[np.ndarray, ...] = ()
+    ranking_lead: int = 0
 
     def _bins(self, kind: str) -> np.ndarray | None:
         subset = self.subsets.get(kind)
@@ -152,6 +154,7 @@ class CausalResult:
             "inverse_score": self.inverse_score, "queries": self.queries,
             "responsibility_queries": self.responsibility_queries, "extraction_queries": self.extraction_queries,
             "iterations": self.iterations, "converged": self.converged, "stopped": self.stopped,
+            "ranking_lead": self.ranking_lead,
             "seconds": self.seconds, "model_seconds": self.model_seconds, "profile": profile,
         })
 

@@ -12,7 +12,7 @@ classifies B_k and the clip without B_k for many k in one batch; `search.first_s
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -109,6 +109,42 @@ def conditions(probe: PrefixProbe, label: int, score: float, settings: CausalSet
         "necessary": Condition(kept_and_removed, necessary, necessary, chain),
         "complete": Condition(kept_and_removed, complete),
     }
+
+
+def sufficient_prefix(probe: PrefixProbe, label: int, score: float, settings: CausalSettings) -> int | None:
+    """The size of the sufficient prefix of `probe.order` (the module docstring's definition, searched as
+    extraction searches it: search.first_size from 1), or None when no prefix is sufficient. Raises
+    QueryBudgetExceeded or TargetError from the oracle."""
+    return first_size(conditions(probe, label, score, settings)["sufficient"], 1, probe.spectrum.n_bins,
+                      settings.grid_ratio, settings.refine_points)
+
+
+def lead_by_sufficiency(spectrum: Spectrum, oracle: Oracle, label: int, score: float, orders: Sequence[np.ndarray],
+                        settings: CausalSettings) -> tuple[np.ndarray, int]:
+    """The explanation order whose sufficient prefix is smallest, as (order, index into `orders`).
+
+    `orders` are candidate orders of every bin (each int64 [M]), the main one first. Each one's sufficient
+    prefix k is searched (`sufficient_prefix`; sizes the main order shares with another are cache hits);
+    the smallest k wins, ties and a budget that runs out going to the earlier order. A winner other than
+    the main order leads for its first min(M, ceil(grid_ratio x k) + chain_length + 2) bins, every size
+    its search decided on, so extraction on the result finds the same k; the main order's remaining bins
+    follow in the main order. Raises TargetError when the model fails.
+    """
+    sizes: list[float] = []
+    for order in orders:
+        try:
+            k = sufficient_prefix(PrefixProbe(spectrum, oracle, order), label, score, settings)
+        except QueryBudgetExceeded:
+            break
+        sizes.append(np.inf if k is None else k)
+    if len(sizes) < 2 or min(sizes) == sizes[0]:
+        return orders[0], 0
+    best = int(np.argmin(sizes))
+    span = min(spectrum.n_bins, int(np.ceil(settings.grid_ratio * sizes[best])) + settings.chain_length + 2)
+    lead = orders[best][:span]
+    rest = np.ones(spectrum.n_bins, dtype=bool)
+    rest[lead] = False
+    return np.concatenate([lead, orders[0][rest[orders[0]]]]).astype(np.int64), best
 
 
 def extract(spectrum: Spectrum, oracle: Oracle, label: int, score: float, order: np.ndarray,
