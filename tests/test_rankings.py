@@ -262,26 +262,73 @@ class SpoiledTone:
         return main, np.concatenate([[self.tone], band, [self.spoiler], rest])
 
 
-def test_discovery_leads_with_the_order_whose_sufficient_prefix_is_smallest():
+@pytest.mark.parametrize("grid_ratio", [2.0, 16.0])
+def test_discovery_leads_with_the_order_whose_sufficient_prefix_is_smallest(grid_ratio):
     """The main order's 1-bin prefix is sufficient but not stable (the next prefix adds the spoiler), so its
     sufficient prefix holds about half of B; the alternative's is the tone alone. The alternative leads
     for the sizes its search decided on, the main order's other bins follow, and extraction on the
     result finds the tone alone."""
     model = SpoiledTone()
     ctx = context(model.target, model.clip)
-    settings = CausalSettings()
+    settings = CausalSettings(grid_ratio=grid_ratio)
     main, alternative = model.orders()
     sizes = [sufficient_prefix(PrefixProbe(ctx.spectrum, ctx.oracle, order), ctx.label, ctx.score, settings)
              for order in (main, alternative)]
     assert sizes[0] > 20 and sizes[1] == 1, sizes
     order, lead = lead_by_sufficiency(ctx.spectrum, ctx.oracle, ctx.label, ctx.score, [main, alternative], settings)
     assert lead == 1 and sorted(order.tolist()) == list(range(ctx.spectrum.n_bins))
-    span = 2 * 1 + settings.chain_length + 2
+    span = int(np.ceil(grid_ratio * (1 + 1))) + settings.chain_length + 1
     assert np.array_equal(order[:span], alternative[:span])
     assert np.array_equal(order[span:], main[~np.isin(main, alternative[:span])])
     _, found, _ = extract(ctx.spectrum, ctx.oracle, ctx.label, ctx.score, order, settings)
     assert found["sufficient"] == 1
     assert lead_by_sufficiency(ctx.spectrum, ctx.oracle, ctx.label, ctx.score, [alternative, main], settings)[1] == 0
+
+
+def test_discovery_keeps_the_smaller_sufficient_prefix_of_freqrex_ns_orders_and_says_which_led():
+    """On SpoiledTone freqrex-ns's main order (evidence x magnitude) puts the loud spoiler right after the
+    tone; its alternative (keep responsibility) does not, and leads: the tone alone is sufficient."""
+    model = SpoiledTone()
+    ctx = context(model.target, model.clip)
+    ranking = RANKERS["freqrex-ns"](problem(ctx, max_queries=300), 300)
+    (alternative,) = ranking.explanation_alternatives
+    assert sorted(alternative.tolist()) == list(range(ctx.spectrum.n_bins))
+    sizes = [sufficient_prefix(PrefixProbe(ctx.spectrum, ctx.oracle, order), ctx.label, ctx.score, CausalSettings())
+             for order in (ranking.order, alternative)]
+    assert sizes[1] == 1 < sizes[0], sizes
+    result = explain(model.target, model.clip, RATE, max_queries=300)
+    assert result.sufficient.tolist() == [model.tone]
+    assert result.ranking_lead == 1 == result.to_dict()["ranking_lead"]
+    assert RANKERS["paper"](problem(ctx), 100).explanation_alternatives == ()
+
+
+@pytest.mark.parametrize("budget", [140, 160, 180])
+def test_the_lead_search_never_takes_extractions_share_of_a_budget(budget):
+    """With a budget, responsibility leaves extraction a reserve; searching the alternative order spends
+    only beyond it, so these budgets still find all three subsets (they did before the search existed)."""
+    planted = PlantedBands(fraction=0.5)
+    result = explain(planted.target, planted.clip, planted.sample_rate, max_queries=300, budget=budget)
+    assert result.stopped is None and set(result.subsets) == {"sufficient", "necessary", "complete"}
+    assert result.queries <= budget
+
+
+@pytest.mark.parametrize("grid_ratio", [2.0, 3.0, 16.0])
+def test_extraction_finds_the_leading_orders_sufficient_prefix_when_its_search_refined_it(grid_ratio):
+    """Both orders start with B: the alternative is sufficient once the tone follows B (k = 102, found by
+    refining between grid sizes), the main order only one bin later, after the spoiler. Extraction on the
+    spliced order must find 102, whatever the grid ratio."""
+    model = SpoiledTone()
+    ctx = context(model.target, model.clip)
+    settings = CausalSettings(grid_ratio=grid_ratio)
+    band = np.arange(RATE // 2 + 1)[model.band]
+    rest = np.setdiff1d(np.arange(RATE // 2 + 1), [model.tone, model.spoiler, *band])
+    main = np.concatenate([[model.spoiler], band, [model.tone], rest])
+    alternative = np.concatenate([band, [model.tone, model.spoiler], rest])
+    assert sufficient_prefix(PrefixProbe(ctx.spectrum, ctx.oracle, alternative), ctx.label, ctx.score, settings) == 102
+    order, lead = lead_by_sufficiency(ctx.spectrum, ctx.oracle, ctx.label, ctx.score, [main, alternative], settings)
+    assert lead == 1
+    _, found, _ = extract(ctx.spectrum, ctx.oracle, ctx.label, ctx.score, order, settings)
+    assert found["sufficient"] == 102
 
 
 def test_occlusion_orders_on_hand_built_bands():

@@ -73,8 +73,10 @@ class CausalDiscovery(Strategy):
             problem = Problem(spectrum, ctx.oracle, ctx.label, ctx.score, ctx.seed, settings)
             ranked = RANKERS[settings.method](problem, self._allowance(ctx, reserve))
             extraction_start = ctx.oracle.queries
-            order, lead = lead_by_sufficiency(spectrum, ctx.oracle, ctx.label, ctx.score,
-                                              [ranked.order, *ranked.explanation_alternatives], settings)
+            remaining = ctx.oracle.remaining
+            with ctx.oracle.holding_back(0 if remaining is None else min(reserve, remaining)):
+                order, lead = lead_by_sufficiency(spectrum, ctx.oracle, ctx.label, ctx.score,
+                                                  [ranked.order, *ranked.explanation_alternatives], settings)
             probe, found, stopped = extract(spectrum, ctx.oracle, ctx.label, ctx.score, order, settings)
             extraction_queries = ctx.oracle.queries - extraction_start
             subsets = {

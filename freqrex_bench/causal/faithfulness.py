@@ -25,7 +25,7 @@ from ..strategy import Context, Parameters, Strategy, register
 from .discovery import CausalDiscovery
 from .rankings import RANKERS, Problem, Ranking
 from .settings import CausalSettings
-from .subsets import PrefixProbe, sufficient_prefix
+from .subsets import PrefixProbe, lead_by_sufficiency, sufficient_prefix
 
 RankingName = str
 
@@ -129,7 +129,10 @@ class Faithfulness(Strategy):
     """Deletion and insertion curves of every listed ranking on each clip, at an equal query budget.
 
     The ranking causal discovery used (its `method`) is reused from the clip's causal result, so its
-    budget is discovery's own; every other ranking is computed here with the same budget. Parameters
+    budget is discovery's own; every other ranking is computed here with the same budget, and one with
+    explanation alternatives (freqrex-ns) is measured in the order discovery would lead with
+    (subsets.lead_by_sufficiency; that search's queries count in the row's `queries`, and for the reused
+    ranking in discovery's extraction_queries). Parameters
     (FaithfulnessParameters): `rankings`, `points`, `budget`. Raises InvalidInputError for an unknown
     ranking or a bad value.
     """
@@ -173,10 +176,13 @@ class Faithfulness(Strategy):
                     ranking = Ranking(causal.ranking, causal.responsibility, causal.responsibility_queries,
                                       causal.attack_ranking)
                     reused.append(name)
+                    order = causal.ranking
                 else:
                     ranking = RANKERS[name](problem, self.budget)
-                measured = curves(ctx, ranking.order, self.parameters.points)
-                size = sufficient_size(ctx, ranking.order, self.settings)
+                    order = lead_by_sufficiency(ctx.spectrum, ctx.oracle, ctx.label, ctx.score,
+                                                [ranking.order, *ranking.explanation_alternatives], self.settings)[0]
+                measured = curves(ctx, order, self.parameters.points)
+                size = sufficient_size(ctx, order, self.settings)
             except QueryBudgetExceeded:
                 rows[name] = {"error": "the query budget ran out"}
                 break

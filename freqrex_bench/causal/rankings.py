@@ -14,8 +14,9 @@ and seed; `budget` the model queries it may spend (it never spends more). The ca
   bands with the largest drop per unit energy refined best-first;
 - `freqrex-ns` (the default): the keep side (paper responsibility, its sufficient prefix pruned toward a
   minimal sufficient set) leads the explanation, the rest ordered by both sides' evidence times
-  magnitude; the remove side (occlusion, drop per energy) orders what an attack alters: what is needed
-  and sufficient, and what removing costs least for most effect.
+  magnitude (or by keep responsibility, when that gives the smaller sufficient prefix); the remove side
+  (occlusion, drop per energy) orders what an attack alters: what is needed and sufficient, and what
+  removing costs least for most effect.
 
 Baselines: `loudest`, `quietest`, `random` (no queries), `sliding-band` (fixed bands removed one at a
 time, ranked by the drop in the class score: Zeiler and Fergus 2014's occlusion over frequency) and
@@ -352,8 +353,7 @@ def sufficiency_order(
     weight): the bool `sufficient` set [M] first as in `explanation_order`, then the others by keep
     responsibility `keep` (float [M]), then the `remove` value (float [M]), then loudness `magnitude`:
     bins of parts that were enough on their own follow S, so its prefixes more often stay sufficient."""
-    return np.lexsort((-magnitude, -remove, -np.where(sufficient, 0.0, keep), -np.where(sufficient, remove, 0.0),
-                       ~sufficient))
+    return np.lexsort((-magnitude, -remove, -np.where(sufficient, 0.0, keep), ~sufficient))
 
 
 def freqrex_ns(problem: Problem, budget: int) -> Ranking:
@@ -370,6 +370,9 @@ def freqrex_ns(problem: Problem, budget: int) -> Ranking:
     captum's InputXGradient). Measured on the model zoo (docs/design.md, departure 13): the decision
     collapses sooner under deletion than with the evidence alone on all six models, but the sufficient
     prefix grew on four of them.
+    Its alternative (`explanation_alternatives`, searched by discovery: subsets.lead_by_sufficiency) is
+    the order before that one, S then keep responsibility (`sufficiency_order`): whichever has the
+    smaller sufficient prefix on the clip leads the explanation.
     The attack orders are the occlusion's (drop per unit energy, coarse to fine, then quietest first;
     and finest bands first).
     """

@@ -126,10 +126,13 @@ def lead_by_sufficiency(spectrum: Spectrum, oracle: Oracle, label: int, score: f
     `orders` are candidate orders of every bin (each int64 [M]), the main one first. Each one's sufficient
     prefix k is searched (`sufficient_prefix`; sizes the main order shares with another are cache hits);
     the smallest k wins, ties and a budget that runs out going to the earlier order. A winner other than
-    the main order leads for its first min(M, ceil(grid_ratio x k) + chain_length + 2) bins, every size
-    its search decided on, so extraction on the result finds the same k; the main order's remaining bins
-    follow in the main order. Raises TargetError when the model fails.
+    the main order leads for its first min(M, ceil(grid_ratio x (k + 1)) + chain_length + 1) bins, more
+    than every size its search decided on (the first grid size that held is below grid_ratio x k plus
+    rounding, the chain ends at k + chain_length), so extraction on the result finds the same k; the main
+    order's remaining bins follow in the main order. Raises TargetError when the model fails.
     """
+    if len(orders) < 2:
+        return orders[0], 0
     sizes: list[float] = []
     for order in orders:
         try:
@@ -137,10 +140,10 @@ def lead_by_sufficiency(spectrum: Spectrum, oracle: Oracle, label: int, score: f
         except QueryBudgetExceeded:
             break
         sizes.append(np.inf if k is None else k)
-    if len(sizes) < 2 or min(sizes) == sizes[0]:
+    if len(sizes) < 2 or min(sizes) == sizes[0]:  # the main order wins ties, and a search the budget cut short
         return orders[0], 0
     best = int(np.argmin(sizes))
-    span = min(spectrum.n_bins, int(np.ceil(settings.grid_ratio * sizes[best])) + settings.chain_length + 2)
+    span = min(spectrum.n_bins, int(np.ceil(settings.grid_ratio * (sizes[best] + 1))) + settings.chain_length + 1)
     lead = orders[best][:span]
     rest = np.ones(spectrum.n_bins, dtype=bool)
     rest[lead] = False
