@@ -14,7 +14,7 @@ and seed; `budget` the model queries it may spend (it never spends more). The ca
   bands with the largest drop per unit energy refined best-first;
 - `freqrex-ns` (the default): the keep side (paper responsibility, its sufficient prefix pruned toward a
   minimal sufficient set) leads the explanation, the rest ordered by both sides' evidence times
-  magnitude (or by keep responsibility, when that gives the smaller sufficient prefix); the remove side
+  magnitude (or by keep responsibility, or loudness, when that gives a smaller sufficient prefix); the remove side
   (occlusion, drop per energy) orders what an attack alters: what is needed and sufficient, and what
   removing costs least for most effect.
 
@@ -335,25 +335,19 @@ def _scaled(values: np.ndarray) -> np.ndarray:
     return positive / top if top > 0 else positive
 
 
-def explanation_order(
+def explanation_orders(
     magnitude: np.ndarray, sufficient: np.ndarray, keep: np.ndarray, remove: np.ndarray
-) -> np.ndarray:
-    """freqrex-ns's explanation order, int64 [M]: the bins of the bool `sufficient` set [M] first, by their
-    `remove` value (the removal drop, float [M]) then loudness; then the others by their evidence times
-    their `magnitude` |X[k]| (float [M]): (keep + remove, each made non-negative and scaled to a maximum
-    of 1) x |X[k]|, loudness breaking ties. `keep` is float [M] keep responsibility."""
+) -> list[np.ndarray]:
+    """freqrex-ns's explanation orders, each int64 [M]: the bins of the bool `sufficient` set [M] first, by
+    their `remove` value (the removal drop, float [M]); then the others, in the first (the main order) by
+    evidence x magnitude, (keep + remove, each made non-negative and scaled to a maximum of 1) x |X[k]|;
+    in the second by keep responsibility `keep` (float [M]), then the remove value (bins of parts that
+    were enough on their own follow S); in the third by loudness alone (the loud rest of the clip
+    follows S). Loudness `magnitude` (|X[k]|, float [M]) breaks every tie."""
     weight = (_scaled(keep) + _scaled(remove)) * magnitude
-    return np.lexsort((-magnitude, -np.where(sufficient, 0.0, weight), -np.where(sufficient, remove, 0.0), ~sufficient))
-
-
-def sufficiency_order(
-    magnitude: np.ndarray, sufficient: np.ndarray, keep: np.ndarray, remove: np.ndarray
-) -> np.ndarray:
-    """freqrex-ns's alternative explanation order, int64 [M] (its order before the evidence x magnitude
-    weight): the bool `sufficient` set [M] first as in `explanation_order`, then the others by keep
-    responsibility `keep` (float [M]), then the `remove` value (float [M]), then loudness `magnitude`:
-    bins of parts that were enough on their own follow S, so its prefixes more often stay sufficient."""
-    return np.lexsort((-magnitude, -remove, -np.where(sufficient, 0.0, keep), ~sufficient))
+    inside = (-np.where(sufficient, remove, 0.0), ~sufficient)
+    return [np.lexsort((-magnitude, *(-np.where(sufficient, 0.0, key) for key in reversed(keys)), *inside))
+            for keys in ((weight,), (keep, remove), ())]
 
 
 def freqrex_ns(problem: Problem, budget: int) -> Ranking:
@@ -370,9 +364,9 @@ def freqrex_ns(problem: Problem, budget: int) -> Ranking:
     captum's InputXGradient). Measured on the model zoo (docs/design.md, departure 13): the decision
     collapses sooner under deletion than with the evidence alone on all six models, but the sufficient
     prefix grew on four of them.
-    Its alternative (`explanation_alternatives`, searched by discovery: subsets.lead_by_sufficiency) is
-    the order before that one, S then keep responsibility (`sufficiency_order`): whichever has the
-    smaller sufficient prefix on the clip leads the explanation.
+    Its alternatives (`explanation_alternatives`, searched by discovery: subsets.lead_by_sufficiency) put
+    after S the other bins by keep responsibility (the order before that one), or by loudness
+    (`explanation_orders`): whichever has the smallest sufficient prefix on the clip leads the explanation.
     The attack orders are the occlusion's (drop per unit energy, coarse to fine, then quietest first;
     and finest bands first).
     """
@@ -384,13 +378,12 @@ def freqrex_ns(problem: Problem, budget: int) -> Ranking:
     first = np.zeros(problem.spectrum.n_bins, dtype=bool)
     if sufficient is not None:
         first[sufficient] = True
-    orders = [rank(problem.spectrum.magnitude, first, keep.values, remove.values)
-              for rank in (explanation_order, sufficiency_order)]
+    orders = explanation_orders(problem.spectrum.magnitude, first, keep.values, remove.values)
     details = {"keep": keep.details, "sufficient": None if sufficient is None else int(sufficient.size),
                "keep_queries": keep.queries, "prune_queries": pruned_queries, "remove_queries": remove.queries,
                **remove.details}
     return Ranking(orders[0], keep.values, keep.queries + pruned_queries + remove.queries, remove.attack_order,
-                   details, remove.attack_alternatives, (orders[1],))
+                   details, remove.attack_alternatives, tuple(orders[1:]))
 
 
 RANKERS: dict[str, Callable[[Problem, int], Ranking]] = {
