@@ -9,7 +9,8 @@ them. A mutant's key is a SHA-1 of the clip's identity (a digest of its coeffici
 taken once) and its edit: the kind (keep, remove, or a sum of kept sets in order) and the bin sets as
 packed bit masks (M / 8 bytes), never the T samples. Equal keys mean equal float32 samples, and the edits
 known to give equal samples share a key (a sum of one kept set on an empty context is that set kept;
-every bin removed is exact silence, keyed as a raw silent signal); the same bins reached another way (a
+every bin removed, or none kept, is exact silence, keyed as a raw silent signal); the same bins reached
+another way (a
 superposition against one irfft) get another key, as their roundings differ. Synthesis is float32
 throughout (complex64 coefficients, float32 irfft and sums).
 """
@@ -290,8 +291,9 @@ class Spectrum:
 
     @cached_property
     def silence_key(self) -> bytes:
-        """The key of every bin removed: the clip minus itself is T exact zeros, so it is keyed as the raw
-        silent signal is (oracle.sample_key), and one answer serves both."""
+        """The key of every bin removed and of no bin kept: the clip minus itself, and the irfft of zeros,
+        are T exact zeros, so they are keyed as the raw silent signal is (oracle.sample_key), and one
+        answer serves all three."""
         return sample_key(np.zeros(self.n_samples, dtype=np.float32))
 
     def edits(self, masks: np.ndarray, sets: Sequence[int] | np.ndarray | None = None,
@@ -306,11 +308,10 @@ class Spectrum:
         if gone.shape != which.shape or which.ndim != 1 or not np.isin(which, np.arange(len(masks))).all():
             raise InvalidInputError(f"edits needs one set index in [0, {len(masks)}) and one removed flag per row")
         digests = [set_digest(mask) for mask in masks]
-        everything = np.asarray(masks.all(axis=1))
+        silent = np.where(gone, masks.all(axis=1)[which], ~masks.any(axis=1)[which])
         keys = tuple(
-            self.silence_key if out and everything[j]
-            else _key(self.identity, b"remove" if out else b"keep", digests[j])
-            for j, out in zip(which, gone)
+            self.silence_key if quiet else _key(self.identity, b"remove" if out else b"keep", digests[j])
+            for j, out, quiet in zip(which, gone, silent)
         )
         reused = set(np.flatnonzero(np.bincount(which, minlength=len(masks)) > 1).tolist())
         shared: dict[int, np.ndarray] = {}

@@ -8,7 +8,7 @@ from freqrex_bench import Oracle, explain
 from freqrex_bench.attacks import AttackSettings, LargestMagnitude
 from freqrex_bench.attacks.fourier import FourierAttack, RankedFrequencyAttack
 from freqrex_bench.causal import CausalSettings, Faithfulness
-from freqrex_bench.causal.faithfulness import curves
+from freqrex_bench.causal.faithfulness import curves, sufficient_size
 from freqrex_bench.causal.rankings import (
     RANKERS,
     Problem,
@@ -376,6 +376,22 @@ def test_occlusion_does_not_split_bands_the_model_ignores():
     ranking = RANKERS["occlusion"](problem(ctx), 2000)
     assert ranking.queries < 700, ranking.queries
     assert planted.in_band[ranking.attack_order[:200]].all()
+
+
+def test_on_a_clip_whose_class_silence_gets_the_empty_prefix_is_sufficient_for_every_ranking():
+    """PlantedBands hears "absent" in loud tones without its bands, and in silence: the empty prefix keeps
+    the class, as discovery says (the empty sufficient set), so the faithfulness measure says 0 bins for
+    every ranking, and asking it costs no query (keeping no bin is silence, already classified)."""
+    planted = PlantedBands(fraction=0.5)
+    t = np.arange(planted.sample_rate) / planted.sample_rate
+    tones = (0.5 * np.sin(2 * np.pi * 300 * t) + 0.4 * np.sin(2 * np.pi * 3300 * t)).astype(np.float32)
+    ctx = context(planted.target, tones)
+    assert ctx.silence_label == ctx.label == 0
+    before = ctx.oracle.queries
+    ctx.oracle.classify(ctx.spectrum.edits(np.zeros(ctx.spectrum.n_bins, dtype=bool)))
+    assert ctx.oracle.queries == before
+    for name in ("loudest", "random"):
+        assert sufficient_size(ctx, RANKERS[name](problem(ctx), 0).order, CausalSettings()) == 0
 
 
 def test_faithfulness_compares_every_ranking_at_one_budget():
