@@ -308,7 +308,8 @@ class Spectrum:
         if gone.shape != which.shape or which.ndim != 1 or not np.isin(which, np.arange(len(masks))).all():
             raise InvalidInputError(f"edits needs one set index in [0, {len(masks)}) and one removed flag per row")
         digests = [set_digest(mask) for mask in masks]
-        silent = np.where(gone, masks.all(axis=1)[which], ~masks.any(axis=1)[which])
+        full, empty = np.asarray(masks.all(axis=1)), ~np.asarray(masks.any(axis=1))
+        silent = np.where(gone, full[which], empty[which])
         keys = tuple(
             self.silence_key if quiet else _key(self.identity, b"remove" if out else b"keep", digests[j])
             for j, out, quiet in zip(which, gone, silent)
