@@ -345,9 +345,12 @@ def explanation_orders(
     were enough on their own follow S); in the third by loudness alone (the loud rest of the clip
     follows S). Loudness `magnitude` (|X[k]|, float [M]) breaks every tie."""
     weight = (_scaled(keep) + _scaled(remove)) * magnitude
-    inside = (-np.where(sufficient, remove, 0.0), ~sufficient)
-    return [np.lexsort((-magnitude, *(-np.where(sufficient, 0.0, key) for key in reversed(keys)), *inside))
-            for keys in ((weight,), (keep, remove), ())]
+    inside, outside = np.flatnonzero(sufficient), np.flatnonzero(~sufficient)
+    head = inside[np.lexsort((-magnitude[inside], -remove[inside]))]
+    tails = [outside[np.lexsort((-magnitude[outside], *(-key[outside] for key in reversed(keys))))]
+             for keys in ((weight,), (keep, remove))]
+    tails.append(outside[np.argsort(-magnitude[outside], kind="stable")])
+    return [np.concatenate([head, tail]).astype(np.int64) for tail in tails]
 
 
 def freqrex_ns(problem: Problem, budget: int) -> Ranking:
