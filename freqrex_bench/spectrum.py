@@ -10,9 +10,8 @@ taken once) and its edit: the kind (keep, remove, or a sum of kept sets in order
 packed bit masks (M / 8 bytes), never the T samples. Equal keys mean equal float32 samples, and the edits
 known to give equal samples share a key (a sum of one kept set on an empty context is that set kept;
 every bin removed, or none kept, is exact silence, keyed as a raw silent signal); the same bins reached
-another way (a
-superposition against one irfft) get another key, as their roundings differ. Synthesis is float32
-throughout (complex64 coefficients, float32 irfft and sums).
+another way (a superposition against one irfft) get another key, as their roundings differ. Synthesis is
+float32 throughout (complex64 coefficients, float32 irfft and sums).
 """
 
 from __future__ import annotations

@@ -249,12 +249,15 @@ class SpoiledTone:
         present = tone * (1 - spoiler * (1 - band))
         return np.stack([1 - present, present], axis=1)
 
+    def order(self, *heads):
+        """Every bin: `heads` (the names "tone", "spoiler", "band") first in that order, then the rest by index."""
+        bins = {"tone": [self.tone], "spoiler": [self.spoiler], "band": np.arange(RATE // 2 + 1)[self.band]}
+        first = np.concatenate([bins[head] for head in heads])
+        return np.concatenate([first, np.setdiff1d(np.arange(RATE // 2 + 1), first)])
+
     def orders(self):
         """The main order (tone, spoiler, then B, then the rest) and the alternative (B before the spoiler)."""
-        band = np.arange(RATE // 2 + 1)[self.band]
-        rest = np.setdiff1d(np.arange(RATE // 2 + 1), [self.tone, self.spoiler, *band])
-        main = np.concatenate([[self.tone, self.spoiler], band, rest])
-        return main, np.concatenate([[self.tone], band, [self.spoiler], rest])
+        return self.order("tone", "spoiler", "band"), self.order("tone", "band", "spoiler")
 
 
 @pytest.mark.parametrize("grid_ratio", [2.0, 16.0])
@@ -315,10 +318,7 @@ def test_extraction_finds_the_leading_orders_sufficient_prefix_when_its_search_r
     model = SpoiledTone()
     ctx = context(model.target, model.clip)
     settings = CausalSettings(grid_ratio=grid_ratio)
-    band = np.arange(RATE // 2 + 1)[model.band]
-    rest = np.setdiff1d(np.arange(RATE // 2 + 1), [model.tone, model.spoiler, *band])
-    main = np.concatenate([[model.spoiler], band, [model.tone], rest])
-    alternative = np.concatenate([band, [model.tone, model.spoiler], rest])
+    main, alternative = model.order("spoiler", "band", "tone"), model.order("band", "tone", "spoiler")
     assert sufficient_prefix(PrefixProbe(ctx.spectrum, ctx.oracle, alternative), ctx.label, ctx.score, settings) == 102
     order, lead = lead_by_sufficiency(ctx.spectrum, ctx.oracle, ctx.label, ctx.score, [main, alternative], settings)
     assert lead == 1

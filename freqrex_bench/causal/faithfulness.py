@@ -179,11 +179,10 @@ class Faithfulness(Strategy):
                     ranking = Ranking(causal.ranking, causal.responsibility, causal.responsibility_queries,
                                       causal.attack_ranking)
                     reused.append(name)
-                    order = causal.ranking
                 else:
                     ranking = RANKERS[name](problem, self.budget)
-                    order = lead_by_sufficiency(ctx.spectrum, ctx.oracle, ctx.label, ctx.score,
-                                                [ranking.order, *ranking.explanation_alternatives], self.settings)[0]
+                order = lead_by_sufficiency(ctx.spectrum, ctx.oracle, ctx.label, ctx.score,
+                                            [ranking.order, *ranking.explanation_alternatives], self.settings)[0]
                 measured = curves(ctx, order, self.parameters.points)
                 size = sufficient_size(ctx, order, self.settings)
             except QueryBudgetExceeded:

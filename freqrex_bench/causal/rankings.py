@@ -350,7 +350,7 @@ def explanation_orders(
     tails = [outside[np.lexsort((-magnitude[outside], *(-key[outside] for key in reversed(keys))))]
              for keys in ((weight,), (keep, remove))]
     tails.append(outside[np.argsort(-magnitude[outside], kind="stable")])
-    return [np.concatenate([head, tail]).astype(np.int64) for tail in tails]
+    return [np.concatenate([head, tail]) for tail in tails]
 
 
 def freqrex_ns(problem: Problem, budget: int) -> Ranking:
