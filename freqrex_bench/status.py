@@ -29,7 +29,8 @@ class Status(str, Enum):
     UNCONFIRMED = "unconfirmed"
     """The signal the search found did not reach the goal when checked again."""
     SILENCE_IS_CLASS = "silence_is_class"
-    """Causal discovery: silence alone already gets the clip's class, so nothing can be necessary."""
+    """Causal discovery: silence alone already gets the clip's class with at least min_confidence of its
+    score, so the empty set is sufficient and nothing can be necessary."""
 
     def __str__(self) -> str:
         return self.value

@@ -166,6 +166,28 @@ def test_silence_classified_as_the_clip_class_is_reported_not_explained():
     assert result.queries == 3  # the clip, silence and the clip's 16-bit copy
 
 
+def test_silence_that_gets_the_class_below_the_required_confidence_is_explained():
+    """"tone" wins in silence too, but only at 0.4 against the clip's 0.95: below min_confidence (0.5) x
+    0.95, so the empty set is not sufficient and discovery explains the clip; its sufficient set is in
+    the 440 Hz tone (the one thing that gives "tone" at 0.95), and loud noise without it is "noise"."""
+
+    def model(batch: np.ndarray) -> np.ndarray:
+        spectra = np.abs(np.fft.rfft(batch, axis=1))  # 1 Hz bins: a 1 s clip at 8 kHz
+        tone = spectra[:, 435:446].sum(1) > 200
+        loud = batch.std(1) > 0.02
+        return np.where(tone[:, None], [0.95, 0.03, 0.02],
+                        np.where(loud[:, None], [0.1, 0.9, 0.0], [0.4, 0.3, 0.3])).astype(np.float32)
+
+    target = CallableTarget(model, ["tone", "noise", "other"], 8000)
+    t = np.arange(8000) / 8000
+    noise = 0.05 * np.random.default_rng(0).standard_normal(8000)
+    clip = (0.3 * np.sin(2 * np.pi * 440 * t) + noise).astype(np.float32)
+    result = explain(target, clip, 8000, max_queries=400)
+    assert result.label_name == "tone" and result.stopped is None
+    assert 0 < result.sufficient.size <= 5
+    assert np.all(np.abs(result.hz[result.sufficient] - 440) <= 5)
+
+
 def test_scatter_partition_runs_end_to_end(planted):
     result = explain(planted.target, planted.clip, planted.sample_rate, partition="scatter", max_queries=300)
     assert result.sufficient is not None and result.responsibility_queries <= 300
