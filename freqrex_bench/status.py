@@ -30,7 +30,7 @@ class Status(str, Enum):
     """The signal the search found did not reach the goal when checked again."""
     SILENCE_IS_CLASS = "silence_is_class"
     """Causal discovery: silence alone already gets the clip's class with at least min_confidence of its
-    score, so the empty set is sufficient and nothing can be necessary."""
+    score, so the empty set is sufficient and discovery stops (no necessary or complete set is looked for)."""
 
     def __str__(self) -> str:
         return self.value

@@ -162,8 +162,9 @@ class Context:
         from the cache: two queries).
 
         `warnings` are the clip's own (e.g. from data.prepare_clip); a 16-bit copy that changes the
-        decision adds one. Silence matters: removal is the neutral value, so if silence alone gets the
-        clip's class, no set of frequencies can be necessary for it. Raises InvalidInputError for a
+        decision adds one. Silence matters: removal is the neutral value, so silence is what removing every
+        bin leaves, and when it alone gets the clip's class surely (`silence_is_sufficient`) causal
+        discovery has nothing to explain. Raises InvalidInputError for a
         negative seed or a clip the target cannot take, TargetError when the model fails,
         QueryBudgetExceeded when the oracle's budget cannot cover these (up to 3) queries.
         """
@@ -180,6 +181,13 @@ class Context:
                                 f"{ctx.labels[ctx.pcm16_label]}, not {ctx.labels[label]}: storage alone changes "
                                 f"the decision")
         return ctx
+
+    def silence_is_sufficient(self, min_confidence: float) -> bool:
+        """Whether silence alone gets the clip's class with score >= `min_confidence` x the clip's: the empty
+        set is then sufficient (causal.subsets' rule; the chain of further prefixes belongs to an order,
+        and the empty set is the same in every order), so causal discovery stops there
+        (Status.SILENCE_IS_CLASS) and every ranking's sufficient size is 0 (causal.faithfulness)."""
+        return self.silence_label == self.label and self.silence_score >= min_confidence * self.score
 
     @property
     def pcm16_changes_decision(self) -> bool:

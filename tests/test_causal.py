@@ -168,8 +168,9 @@ def test_silence_classified_as_the_clip_class_is_reported_not_explained():
 
 def test_silence_that_gets_the_class_below_the_required_confidence_is_explained():
     """"tone" wins in silence too, but only at 0.4 against the clip's 0.95: below min_confidence (0.5) x
-    0.95, so the empty set is not sufficient and discovery explains the clip; its sufficient set is in
-    the 440 Hz tone (the one thing that gives "tone" at 0.95), and loud noise without it is "noise"."""
+    0.95, so the empty set is not sufficient and discovery explains the clip. The 440 Hz tone is the one
+    thing that gives "tone" at 0.95, and loud noise without it is "noise": the tone is sufficient and
+    necessary, and removing it gives "noise"."""
 
     def model(batch: np.ndarray) -> np.ndarray:
         spectra = np.abs(np.fft.rfft(batch, axis=1))  # 1 Hz bins: a 1 s clip at 8 kHz
@@ -186,6 +187,22 @@ def test_silence_that_gets_the_class_below_the_required_confidence_is_explained(
     assert result.label_name == "tone" and result.stopped is None
     assert 0 < result.sufficient.size <= 5
     assert np.all(np.abs(result.hz[result.sufficient] - 440) <= 5)
+    assert np.all(np.abs(result.hz[result.necessary] - 440) <= 5)
+    assert result.labels[result.inverse_label] == "noise"
+
+
+def test_removal_responsibility_gives_nothing_where_no_removal_changes_the_decision():
+    """Loud is "c" at 0.9, quiet and silence "c" at 0.4: removing any part, or all of them (silence), keeps
+    "c", so no removal earns responsibility (the top split's full removal is silence, which does not pass)."""
+
+    def model(batch: np.ndarray) -> np.ndarray:
+        loud = batch.std(1) > 0.02
+        return np.where(loud[:, None], [0.9, 0.05, 0.05], [0.4, 0.3, 0.3]).astype(np.float32)
+
+    clip = (0.05 * np.random.default_rng(0).standard_normal(8000)).astype(np.float32)
+    result = explain(CallableTarget(model, ["c", "d", "e"], 8000), clip, 8000, max_queries=300, method="removal")
+    assert result.stopped is None and result.label_name == "c"
+    assert not result.responsibility.any()
 
 
 def test_scatter_partition_runs_end_to_end(planted):

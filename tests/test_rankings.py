@@ -394,6 +394,24 @@ def test_on_a_clip_whose_class_silence_gets_the_empty_prefix_is_sufficient_for_e
         assert sufficient_size(ctx, RANKERS[name](problem(ctx), 0).order, CausalSettings()) == 0
 
 
+def test_where_discovery_stops_at_silence_every_sufficient_size_is_0_whatever_the_order():
+    """Noise is "c" at 0.9 and so is silence (discovery stops: the empty set is sufficient), but one
+    strong bin kept alone is "tone": the loudest order's first prefixes break any chain from the empty
+    one. The sufficient size follows discovery's rule, 0 for every order, not the order's chain."""
+
+    def model(batch: np.ndarray) -> np.ndarray:
+        power = np.abs(np.fft.rfft(batch, axis=1)) ** 2
+        total = power.sum(1) + 1e-12
+        peaky = (power.max(1) / total > 0.3) & (total > 1e-6)
+        return np.where(peaky[:, None], [0.1, 0.9], [0.9, 0.1]).astype(np.float32)
+
+    clip = (0.05 * np.random.default_rng(0).standard_normal(8000)).astype(np.float32)
+    ctx = context(CallableTarget(model, ["c", "tone"], 8000), clip)
+    assert ctx.silence_is_sufficient(CausalSettings().min_confidence)
+    for name in ("loudest", "quietest", "random"):
+        assert sufficient_size(ctx, RANKERS[name](problem(ctx), 0).order, CausalSettings()) == 0
+
+
 def test_faithfulness_compares_every_ranking_at_one_budget():
     planted = PlantedBands(fraction=0.5)
     ctx = context(planted.target, planted.clip)

@@ -3,9 +3,10 @@ necessary and complete subsets and the inverse classification.
 
 `CausalDiscovery(settings).run(ctx)` returns a `CausalResult`; `freqrex_bench.explain` is the one-call
 front door. The subsets are prefixes of the chosen method's ranking (causal.subsets). If silence alone
-already gets the original class with score >= min_confidence x the clip's (the empty set meets the
-sufficient set's rule), nothing can be necessary: the result says `stopped=Status.SILENCE_IS_CLASS`,
-with the empty set as sufficient. Silence that gets the class less surely is explained as any clip.
+already gets the original class with score >= min_confidence x the clip's (Context.silence_is_sufficient:
+the empty set is sufficient), discovery stops there: the result says `stopped=Status.SILENCE_IS_CLASS`,
+with the empty set as sufficient and no necessary or complete set looked for. Silence that gets the
+class less surely is explained as any clip.
 """
 
 from __future__ import annotations
@@ -59,8 +60,8 @@ class CausalDiscovery(Strategy):
         """
         began, model_before, queries_before = time.perf_counter(), ctx.oracle.model_seconds, ctx.oracle.queries
         spectrum, settings = ctx.spectrum, self.settings
-        if ctx.silence_label == ctx.label and ctx.silence_score >= settings.min_confidence * ctx.score:
-            # Nothing at all already gets the decision: the empty set is sufficient, nothing is necessary.
+        if ctx.silence_is_sufficient(settings.min_confidence):
+            # Nothing at all already gets the decision: the empty set is sufficient; no further search.
             quiet = np.argsort(spectrum.magnitude, kind="stable")
             ranked = Ranking(quiet[::-1], np.zeros(spectrum.n_bins), 0, quiet)
             order, lead = ranked.order, 0

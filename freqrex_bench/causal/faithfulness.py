@@ -7,8 +7,8 @@ is P(original class) of the clip with its top k bins removed, the insertion curv
 the top k bins kept alone; each area is normalised over ln k to [0, 1]. A faithful ranking has a low
 deletion AUC (the decision collapses soon) and a high insertion AUC. Also reported per ranking: its
 sufficient size (the smallest prefix that keeps the class with score >= min_confidence x the clip's,
-stable for chain_length more prefixes, as causal.subsets finds it; the empty prefix, silence, included),
-its queries and seconds.
+stable for chain_length more prefixes, as causal.subsets finds it; 0 where silence alone gets the class
+with that confidence, as causal discovery judges it), its queries and seconds.
 """
 
 from __future__ import annotations
@@ -78,10 +78,12 @@ def curves(ctx: Context, order: np.ndarray, points: int) -> Curves:
 
 
 def sufficient_size(ctx: Context, order: np.ndarray, settings: CausalSettings) -> int | None:
-    """The smallest sufficient prefix of `order` (causal.subsets' definition), the empty one included (0
-    on a clip whose class silence already gets with the confidence and chain required), or None if none
-    is."""
-    return sufficient_prefix(PrefixProbe(ctx.spectrum, ctx.oracle, order), ctx.label, ctx.score, settings, start=0)
+    """The smallest sufficient prefix of `order` (causal.subsets' definition), or None if none is; 0, for
+    every order alike and without a query, on a clip whose class silence already gets with min_confidence
+    of its score (Context.silence_is_sufficient, where causal discovery stops)."""
+    if ctx.silence_is_sufficient(settings.min_confidence):
+        return 0
+    return sufficient_prefix(PrefixProbe(ctx.spectrum, ctx.oracle, order), ctx.label, ctx.score, settings)
 
 
 @dataclass

@@ -1,13 +1,14 @@
 """Responsibility of every Fourier bin for a decision, by p-way partition refinement (paper Alg. 1, l. 1-9).
 
 One iteration splits the bins into p parts (contiguous bands at random cut points, or scattered random
-subsets), queries every non-empty proper combination of them in one batch, and credits each part
-1/k, k = the size of the smallest minimal passing combination that holds it, 0 if none does (Def. 2:
-responsibility comes from minimal sufficient sets; the full set always passes, being the clip or the
-parent's passing combination). Credit is scaled by depth (1 for the first split, 2 below it, ...):
-a part that survives refinement is more precisely located evidence, as with ReX's "concentrate". The
-`beam` best parts are refined the same way, with the rest of their smallest minimal passing
-combination kept as context.
+subsets), queries every non-empty proper combination of them in one batch, and credits each part 1/k, k =
+the size of the smallest minimal passing combination that holds it, 0 if none does (Def. 2:
+responsibility comes from minimal sufficient sets; the full set passes, being the clip or the parent's
+passing combination, except in remove mode at the top: removing it leaves silence, which passes only if
+silence does not get the label). Credit is
+scaled by depth (1 for the first split, 2 below it, ...): a part that survives refinement is more
+precisely located evidence, as with ReX's "concentrate". The `beam` best parts are refined the same way,
+with the rest of their smallest minimal passing combination kept as context.
 
 Iterations with fresh random partitions accumulate into a running map; each iteration is normalised
 to sum 1 first (equal votes: how many parts happened to pass must not weigh one random draw more than
@@ -143,15 +144,16 @@ def _passing(
 
 def _credit(
     job: _Job, parts: list[np.ndarray], passing: np.ndarray, values: np.ndarray, magnitude: np.ndarray,
-    settings: CausalSettings,
+    settings: CausalSettings, whole_passes: bool = True,
 ) -> list[tuple[float, float, _Job]]:
     """Add each part's responsibility to its bins; return the parts worth refining with their contexts.
 
-    `passing` covers the proper combinations; the full set passes by construction. A part's
-    responsibility is 1/|C| for the smallest *minimal* passing combination C holding it, else 0.
+    `passing` covers the proper combinations; `whole_passes` says whether the full set does (by
+    construction, but for the top of remove mode: see `responsibility`). A part's responsibility is
+    1/|C| for the smallest *minimal* passing combination C holding it, else 0.
     """
     combos, inside = combinations_of(len(parts))
-    minimal = minimal_passing(np.append(passing, True), inside)
+    minimal = minimal_passing(np.append(passing, whole_passes), inside)
     refinable = []
     for i, part in enumerate(parts):
         holding = np.flatnonzero(minimal & combos[:, i])
@@ -170,12 +172,13 @@ def _credit(
 
 def _iteration(
     spectrum: Spectrum, oracle: Oracle, label: int, settings: CausalSettings,
-    rng: np.random.Generator, query_cap: int, mode: Mode, pieces: Pieces,
+    rng: np.random.Generator, query_cap: int, mode: Mode, pieces: Pieces, top_passes: bool = True,
 ) -> tuple[np.ndarray, int]:
     """One pass of refinement from the whole spectrum; returns the map and the mutants it sent.
 
     `query_cap` bounds the mutants sent (cache hits included), so the oracle's budget is never hit here;
-    `pieces` holds the signals of parts and contexts met before (in this or an earlier iteration).
+    `pieces` holds the signals of parts and contexts met before (in this or an earlier iteration);
+    `top_passes` whether the full set of the first split passes.
     """
     values = np.zeros(spectrum.n_bins)
     frontier = [_Job(np.arange(spectrum.n_bins), (), 1)]
@@ -192,7 +195,8 @@ def _iteration(
         refinable = []
         offsets = np.cumsum([0, *sizes[:affordable]])
         for job, parts, start, stop in zip(frontier, splits, offsets[:-1], offsets[1:]):
-            refinable += _credit(job, parts, passing[start:stop], values, spectrum.magnitude, settings)
+            refinable += _credit(job, parts, passing[start:stop], values, spectrum.magnitude, settings,
+                                 job.depth > 1 or top_passes)
         refinable.sort(key=lambda item: (-item[0], -item[1]))
         frontier = [job for _, _, job in refinable[: settings.beam]]
     return values, spent
@@ -208,8 +212,9 @@ def responsibility(
 
     `mode="remove"` gives removal responsibility, the necessary side of Def. 3: a combination of parts
     passes when removing it (with the context) from the whole clip changes the decision, so a part earns
-    1/k from the smallest minimal removal that holds it. The full set always passes: at the top it is
-    silence, which does not get the label unless the clip is silence_is_class.
+    1/k from the smallest minimal removal that holds it. At the top the full removal is silence: it
+    passes only when silence does not get the label (asked of the oracle: a cache hit after
+    Context.create); where it does, only proper combinations can earn credit.
 
     `reserve` model queries of the oracle's budget are left for extraction (at most half of what
     remains), so this phase never raises QueryBudgetExceeded. Raises TargetError when the model fails.
@@ -223,8 +228,11 @@ def responsibility(
     iterations = 0
     converged = False
     pieces = Pieces(spectrum)
+    top_passes = mode == "keep" or bool(oracle.classify(spectrum.edits(np.ones((1, spectrum.n_bins), dtype=bool),
+                                                                         removed=[True])).labels[0] != label)
     while iterations < settings.max_iterations:
-        values, sent = _iteration(spectrum, oracle, label, settings, rng, allowance - spent, mode, pieces)
+        values, sent = _iteration(spectrum, oracle, label, settings, rng, allowance - spent, mode, pieces,
+                                  top_passes)
         if sent == 0:
             break
         spent += sent

@@ -111,12 +111,11 @@ def conditions(probe: PrefixProbe, label: int, score: float, settings: CausalSet
     }
 
 
-def sufficient_prefix(probe: PrefixProbe, label: int, score: float, settings: CausalSettings,
-                      start: int = 1) -> int | None:
+def sufficient_prefix(probe: PrefixProbe, label: int, score: float, settings: CausalSettings) -> int | None:
     """The size of the sufficient prefix of `probe.order` (the module docstring's definition, searched as
-    extraction searches it: search.first_size from `start`; 0 lets the empty prefix, silence, count), or
-    None when no prefix is sufficient. Raises QueryBudgetExceeded or TargetError from the oracle."""
-    return first_size(conditions(probe, label, score, settings)["sufficient"], start, probe.spectrum.n_bins,
+    extraction searches it: search.first_size from 1), or None when no prefix is sufficient. Raises
+    QueryBudgetExceeded or TargetError from the oracle."""
+    return first_size(conditions(probe, label, score, settings)["sufficient"], 1, probe.spectrum.n_bins,
                       settings.grid_ratio, settings.refine_points)
 
 
