@@ -16,7 +16,9 @@ import csv
 import json
 import tempfile
 import time
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -62,7 +64,7 @@ def classify(target, paths: list[Path]) -> np.ndarray:
     return scores
 
 
-def check_labelled(name: str, target, folder: Path, batch: int, extra: list[Path] = ()) -> dict:
+def check_labelled(name: str, target, folder: Path, batch: int, extra: Sequence[Path] = ()) -> dict:
     """Accuracy of target on the labelled clips of `folder`; `extra` clips are only reported."""
     truth = _labels(folder)
     paths = sorted(p for p in folder.rglob("*.wav") if p.name in truth)
@@ -108,7 +110,7 @@ def check_openwakeword(folder: Path, heads: list[str], batch: int) -> dict:
     results = {}
     for head in heads:
         target = openwakeword_target(head)
-        row = {}
+        row: dict[str, Any] = {}
         for group, paths in groups.items():
             start = time.perf_counter()
             p = classify(target, paths)[:, 1]

@@ -145,14 +145,15 @@ def tone(midi: int, timbre: str, rate: int = PITCH_RATE, n: int = PITCH_LENGTH) 
     f = note_hz(midi)
     t = np.arange(n) / rate
     harmonics = [k for k in range(1, 40) if k * f < rate / 2]
+    x: np.ndarray
     if timbre == "sine":
         x = np.sin(2 * np.pi * f * t)
     elif timbre == "organ":
-        x = sum(np.sin(2 * np.pi * k * f * t) / k for k in harmonics if k <= 7)
+        x = np.asarray(sum(np.sin(2 * np.pi * k * f * t) / k for k in harmonics if k <= 7))
     elif timbre == "square":
-        x = sum(np.sin(2 * np.pi * k * f * t) / k for k in harmonics if k % 2)
+        x = np.asarray(sum(np.sin(2 * np.pi * k * f * t) / k for k in harmonics if k % 2))
     elif timbre == "pluck":
-        x = sum(np.sin(2 * np.pi * k * f * t) / k * np.exp(-t * (2 + k)) for k in harmonics if k <= 11)
+        x = np.asarray(sum(np.sin(2 * np.pi * k * f * t) / k * np.exp(-t * (2 + k)) for k in harmonics if k <= 11))
     else:
         raise ValueError(f"unknown timbre {timbre!r}; choose one of {TIMBRES}")
     envelope = np.ones(n)

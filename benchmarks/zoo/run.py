@@ -1,6 +1,7 @@
 """The model-zoo benchmark: does knowing the causes beat sorting frequencies by loudness, on real models?
 
-    python -m benchmarks.zoo.run [--models fsdd-ast fsdd-dscnn ...] [--clips 24] [--out benchmarks/zoo/out]
+    python -m benchmarks.zoo.run [--models fsdd-ast fsdd-dscnn ...] [--clips 24] [--seeds 0 1 2]
+                                 [--out benchmarks/zoo/out]
 
 (or `tox -e zoo`). For every zoo model it runs one suite through freqrex-bench itself, seed 0, default
 settings (causal method freqrex-ns, objective highest-snr, one ladder and frequency budget for all):
@@ -15,6 +16,12 @@ SNR of flips, deletion and insertion AUC, sufficient size, queries, seconds) and
 3. its ranking's deletion AUC below loudest-first's and random's on >= 5 of 6 models;
 4. its median sufficient set <= 2/3 of the loudest-first prefix, and no larger than the paper method's;
 5. discovery queries per clip (about 2,000).
+
+With `--seeds`, every model runs once per seed (the same suite but for its seed, which draws the clips a
+model's data keeps (`sample: random`), the causal partitions, the random baselines and, through the clip
+seeds, everything else random; seed 0's run folder is
+OUT/runs/MODEL, seed s's OUT/runs/MODEL-seed<s>): the tables are the first seed's, and an "Across seeds"
+table gives each check per model and seed, so a margin that holds for one seed only shows as such.
 
 Clips: the three spoken-digit models on the held-out speaker's recordings in tests/data/fsdd; silero-vad,
 basic-pitch and openWakeWord on the clip sets benchmarks/zoo/clips.py materialises (openWakeWord needs
@@ -75,10 +82,10 @@ def _pitch_labels() -> list[str]:
     return list(PITCH_LABELS)
 
 
-def suite_of(name: str, model: dict[str, Any], clips: int) -> dict[str, Any]:
-    """The benchmark's suite for one model: every setting at its default but the strategies."""
+def suite_of(name: str, model: dict[str, Any], clips: int, seed: int = 0) -> dict[str, Any]:
+    """The benchmark's suite for one model: every setting at its default but the strategies (and `seed`)."""
     return {
-        "name": f"zoo-{name}", "seed": 0,
+        "name": f"zoo-{name}", "seed": seed,
         "targets": [{"name": name, **model["target"]}],
         "data": {**model["data"], "max_clips": clips},
         "strategies": ["causal", "fourier", *BASELINES,
@@ -123,30 +130,24 @@ def table(name: str, summary: dict[str, Any], records: list[dict[str, Any]]) -> 
 
 
 def acceptance(results: dict[str, dict[str, Any]]) -> dict[str, Any]:
-    """The issue's five checks over the models run."""
-    models = list(results)
-    at_least = higher = 0
+    """The issue's five checks over the models run (each model's figures: per_model_checks)."""
+    at_least = higher = deletion_wins = sufficient_ok = 0
     snr_margin: dict[str, float | None] = {}
-    deletion_wins = 0
-    sufficient_ok = 0
     for name, rows in results.items():
-        ours = rows["strategies"]["fourier"]
-        base = [rows["strategies"][b] for b in BASELINES if b in rows["strategies"]]
-        floors = ("at_20", "at_30")
-        if all(ours[f] >= b[f] for f in floors for b in base):
+        checks = per_model_checks(rows)
+        ours, best = checks["causal_at_20_30"], checks["best_baseline_at_20_30"]
+        if all(o >= b for o, b in zip(ours, best)):
             at_least += 1
-            if any(ours[f] > max(b[f] for b in base) for f in floors):
-                higher += 1
-        best = max((b["median_snr_db"] for b in base if b["median_snr_db"] is not None), default=None)
-        snr_margin[name] = None if ours["median_snr_db"] is None or best is None else ours["median_snr_db"] - best
-        ranks = rows["rankings"]
-        if ranks["freqrex-ns"]["deletion_auc"] < min(ranks["loudest"]["deletion_auc"], ranks["random"]["deletion_auc"]):
+            higher += any(o > b for o, b in zip(ours, best))
+        snr_margin[name] = checks["median_snr_margin_db"]
+        ns, loudest, random = checks["deletion_auc"]
+        if ns is not None and ns < min(loudest, random):
             deletion_wins += 1
-        ns, loud, paper = (ranks.get(r, {}).get("sufficient_median") for r in ("freqrex-ns", "loudest", "paper"))
-        if ns is not None and loud is not None and ns <= 2 / 3 * loud and (paper is None or ns <= paper):
+        ns, loudest, paper = checks["sufficient_median"]
+        if ns is not None and loudest is not None and ns <= 2 / 3 * loudest and (paper is None or ns <= paper):
             sufficient_ok += 1
     return {
-        "models": len(models),
+        "models": len(results),
         "1_success_at_20_30_at_least_each_baseline": at_least, "1_and_higher": higher,
         "2_median_snr_margin_db": snr_margin,
         "3_deletion_auc_beats_loudest_and_random": deletion_wins,
@@ -155,8 +156,53 @@ def acceptance(results: dict[str, dict[str, Any]]) -> dict[str, Any]:
     }
 
 
-def markdown(results: dict[str, dict[str, Any]], checks: dict[str, Any]) -> str:
-    """results.md: one table per model and the acceptance checks."""
+def per_model_checks(rows: dict[str, Any]) -> dict[str, Any]:
+    """One model's figures behind the five checks: the causal attack's and the best frequency baseline's
+    success at 20 and 30 dB, the median-SNR margin (dB), the deletion AUC of freqrex-ns / loudest / random,
+    the median sufficient size of freqrex-ns / loudest / paper, and discovery's queries per clip."""
+    ours = rows["strategies"]["fourier"]
+    base = [rows["strategies"][b] for b in BASELINES if b in rows["strategies"]]
+    best = max((b["median_snr_db"] for b in base if b["median_snr_db"] is not None), default=None)
+    ranks = rows["rankings"]
+
+    def figures(key: str, names: tuple[str, ...]) -> tuple[Any, ...]:
+        return tuple(ranks.get(name, {}).get(key) for name in names)
+
+    return {
+        "causal_at_20_30": (ours["at_20"], ours["at_30"]),
+        "best_baseline_at_20_30": tuple(max((b[f] for b in base), default=0.0) for f in ("at_20", "at_30")),
+        "median_snr_margin_db": None if ours["median_snr_db"] is None or best is None else ours["median_snr_db"] - best,
+        "deletion_auc": figures("deletion_auc", ("freqrex-ns", "loudest", "random")),
+        "sufficient_median": figures("sufficient_median", ("freqrex-ns", "loudest", "paper")),
+        "discovery_queries": rows["discovery_queries"],
+    }
+
+
+def across_seeds(by_seed: dict[int, dict[str, dict[str, Any]]]) -> list[str]:
+    """results.md's "Across seeds" table: the five checks' figures per model and seed."""
+    def num(value: Any, digits: int) -> str:
+        return "–" if value is None else f"{value:,.{digits}f}"
+
+    lines = ["## Across seeds", "",
+             "| model | seed | causal at 20 / 30 dB | best baseline at 20 / 30 dB | median SNR margin (dB) | "
+             "deletion AUC: freqrex-ns / loudest / random | median sufficient: freqrex-ns / loudest / paper | "
+             "discovery queries |", "|---|---|---|---|---|---|---|---|"]
+    models = list(next(iter(by_seed.values())))
+    for name in models:
+        for seed, results in by_seed.items():
+            c = per_model_checks(results[name])
+            lines.append(
+                f"| {name} | {seed} | {' / '.join(f'{100 * v:.0f}%' for v in c['causal_at_20_30'])} | "
+                f"{' / '.join(f'{100 * v:.0f}%' for v in c['best_baseline_at_20_30'])} | "
+                f"{num(c['median_snr_margin_db'], 1)} | {' / '.join(num(v, 3) for v in c['deletion_auc'])} | "
+                f"{' / '.join(num(v, 1) for v in c['sufficient_median'])} | {num(c['discovery_queries'], 0)} |")
+    return [*lines, ""]
+
+
+def markdown(results: dict[str, dict[str, Any]], checks: dict[str, Any],
+             by_seed: dict[int, dict[str, dict[str, Any]]] | None = None) -> str:
+    """results.md: one table per model and the acceptance checks (and, for several seeds, each check's
+    figures per model and seed)."""
     def num(value: Any, digits: int = 1) -> str:
         return "–" if value is None else f"{value:.{digits}f}"
 
@@ -180,6 +226,8 @@ def markdown(results: dict[str, dict[str, Any]], checks: dict[str, Any]) -> str:
                          f"{num(r['sufficient_median'], 0)} | {num(r['queries'], 0)} | {num(r['seconds'])} |")
         lines.append("")
     lines += ["## Acceptance", "", "```", json.dumps(checks, indent=2), "```", ""]
+    if by_seed is not None and len(by_seed) > 1:
+        lines += across_seeds(by_seed)
     return "\n".join(lines)
 
 
@@ -187,6 +235,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--models", nargs="+", default=None, help="zoo models to run (default: all)")
     parser.add_argument("--clips", type=int, default=24, help="clips per model (default 24)")
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0],
+                        help="suite seeds, each a full run per model (default: 0); the tables are the first's")
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "zoo" / "out")
     args = parser.parse_args(argv)
     sys.path.insert(0, str(ROOT))
@@ -197,18 +247,28 @@ def main(argv: list[str] | None = None) -> int:
     unknown = sorted(set(names) - set(models))
     if unknown:
         parser.error(f"unknown model(s) {unknown}; expected some of {sorted(models)}")
+    bad_seeds = [seed for seed in args.seeds if seed < 0]
+    if bad_seeds or len(set(args.seeds)) < len(args.seeds):
+        parser.error(f"--seeds must be distinct whole numbers >= 0, got {args.seeds}")
     materialise(args.out / "clips", names)
-    results = {}
-    for name in names:
-        began = time.perf_counter()
-        suite = parse_suite(suite_of(name, models[name], args.clips), ROOT)
-        outcome = run_suite(suite, args.out / "runs" / name, progress=False, log=lambda line: print(line, flush=True))
-        results[name] = table(name, outcome.summary, outcome.records)
-        print(f"{name}: {time.perf_counter() - began:.0f} s", flush=True)
-    checks = acceptance(results)
-    (args.out / "results.json").write_text(json.dumps({"results": results, "acceptance": checks}, indent=2))
-    (args.out / "results.md").write_text(markdown(results, checks))
-    print(markdown(results, checks))
+    by_seed: dict[int, dict[str, dict[str, Any]]] = {}
+    for seed in args.seeds:
+        results = by_seed[seed] = {}
+        for name in names:
+            began = time.perf_counter()
+            suite = parse_suite(suite_of(name, models[name], args.clips, seed), ROOT)
+            folder = args.out / "runs" / (name if seed == 0 else f"{name}-seed{seed}")
+            outcome = run_suite(suite, folder, progress=False, log=lambda line: print(line, flush=True))
+            results[name] = table(name, outcome.summary, outcome.records)
+            print(f"{name}, seed {seed}: {time.perf_counter() - began:.0f} s", flush=True)
+    first = by_seed[args.seeds[0]]
+    checks = acceptance(first)
+    report = {"seeds": args.seeds, "results": first, "acceptance": checks,
+              "by_seed": {str(seed): {"results": results, "acceptance": acceptance(results)}
+                          for seed, results in by_seed.items()}}
+    (args.out / "results.json").write_text(json.dumps(report, indent=2))
+    (args.out / "results.md").write_text(markdown(first, checks, by_seed))
+    print(markdown(first, checks, by_seed))
     return 0
 
 
