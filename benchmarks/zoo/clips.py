@@ -34,7 +34,8 @@ NOISE_RMS = 10 ** (-60 / 20)
 SPEAKERS = ("george", "jackson", "lucas", "nicolas", "theo", "yweweler")
 # 30 FSDD clips: every digit three times, every speaker five times (take 0 of each).
 VAD_FSDD: tuple[str, ...] = tuple(f"{i % 10}_{SPEAKERS[i % 6]}_0.wav" for i in range(30))
-PITCH_FSDD: tuple[str, ...] = tuple(f"{(3 * i + 1) % 10}_{SPEAKERS[(i + 3) % 6]}_0.wav" for i in range(6))
+# 22 FSDD clips for basic-pitch's real recordings: every digit twice or three times, every speaker 3-4 times.
+PITCH_FSDD: tuple[str, ...] = tuple(f"{(3 * i + 1) % 10}_{SPEAKERS[(i + 3) % 6]}_0.wav" for i in range(22))
 
 NOTE_NAMES = ("C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B")
 # basic-pitch's 88 labels, as the repository's tests build them: MIDI 21 (A0) to 108 (C8)
@@ -165,7 +166,7 @@ def tone(midi: int, timbre: str, rate: int = PITCH_RATE, n: int = PITCH_LENGTH) 
 
 
 def basic_pitch_clips(root: Path = ROOT) -> list[Clip]:
-    """28 synthetic notes (7 notes x 4 timbres) and 8 real speech clips (6 FSDD + yes/no), 22.05 kHz,
+    """28 synthetic notes (7 notes x 4 timbres) and 24 real speech clips (22 FSDD + yes/no), 22.05 kHz,
     each exactly one basic-pitch frame (43844 samples)."""
     clips = []
     for midi in TONE_NOTES:

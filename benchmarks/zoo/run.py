@@ -52,6 +52,7 @@ CHEAP_RANKINGS = ["freqrex-ns", "paper", "sliding-band", "loudest", "quietest", 
 def zoo(clips: Path) -> dict[str, dict[str, Any]]:
     """Every zoo model as a suite's target and data (clip sets under `clips`)."""
     models = ROOT / "examples" / "models"
+    pitch = _basic_pitch_target()
     return {
         "fsdd-ast": {"target": {"kind": "hf", "path": str(models / "fsdd-ast")}, "data": FSDD_DATA},
         "fsdd-dscnn": {"target": {"kind": "torchscript", "path": str(models / "fsdd-dscnn" / "model.pt"),
@@ -63,11 +64,12 @@ def zoo(clips: Path) -> dict[str, dict[str, Any]]:
                                   "output": "probabilities", "frame_length": 512, "extra_args": [16000],
                                   "stateful": True, "aggregate": "max"},
                        "data": {"paths": [str(clips / "silero-vad" / "speech")], "sample": "random"}},
-        "basic-pitch": {"target": {"kind": "onnx", "path": "pkg:basic_pitch/saved_models/icassp_2022/nmp.onnx",
-                                   "labels": _pitch_labels(), "sample_rate": 22050, "output": "probabilities",
-                                   "output_name": "StatefulPartitionedCall:1", "batch_size": 16},
+        "basic-pitch": {"target": pitch,
                         "data": {"paths": [str(clips / "basic-pitch" / "tones")], "sample": "random"},
                         "rankings": CHEAP_RANKINGS},
+        "basic-pitch-speech": {"target": pitch,
+                               "data": {"paths": [str(clips / "basic-pitch" / "speech")], "sample": "random"},
+                               "rankings": CHEAP_RANKINGS},
         "openwakeword-hey_jarvis": {
             "target": {"kind": "callable", "function": "benchmarks.zoo.openwakeword_target:hey_jarvis",
                        "labels": ["not-hey_jarvis", "hey_jarvis"], "sample_rate": 16000},
@@ -76,10 +78,13 @@ def zoo(clips: Path) -> dict[str, dict[str, Any]]:
     }
 
 
-def _pitch_labels() -> list[str]:
+def _basic_pitch_target() -> dict[str, Any]:
+    """basic-pitch's note head as a suite target: 88 pitch labels, one model frame (43844 samples) a clip."""
     from benchmarks.zoo.clips import PITCH_LABELS
 
-    return list(PITCH_LABELS)
+    return {"kind": "onnx", "path": "pkg:basic_pitch/saved_models/icassp_2022/nmp.onnx", "labels": list(PITCH_LABELS),
+            "sample_rate": 22050, "output": "probabilities", "output_name": "StatefulPartitionedCall:1",
+            "batch_size": 16}
 
 
 def suite_of(name: str, model: dict[str, Any], clips: int, seed: int = 0) -> dict[str, Any]:
@@ -97,7 +102,8 @@ def materialise(clips: Path, names: list[str]) -> None:
     """Write the clip sets the chosen models need (deterministic; skipped when already there)."""
     from benchmarks.zoo.clips import materialise as write
 
-    sets = {"silero-vad": "silero-vad", "basic-pitch": "basic-pitch", "openwakeword-hey_jarvis": "openwakeword"}
+    sets = {"silero-vad": "silero-vad", "basic-pitch": "basic-pitch", "basic-pitch-speech": "basic-pitch",
+            "openwakeword-hey_jarvis": "openwakeword"}
     wanted = tuple(sorted({sets[n] for n in names if n in sets and not (clips / sets[n]).is_dir()}))
     if wanted:
         write(clips, ROOT, wanted, ["hey_jarvis"])
