@@ -126,3 +126,16 @@ def test_the_verdicts_say_plainly_where_another_attack_does_better():
            "ties." in said
     assert "At a 20 dB SNR floor gradient flipped 100.0% of clips, more than the causal attack's 50.0%." in said
     assert not any("30 dB SNR floor gradient" in sentence for sentence in said)  # it did worse there
+
+
+def test_the_verdicts_name_every_ranking_that_collapses_the_decision_sooner():
+    """Known answer: freqrex-ns beats loudness and random under deletion, FreqRISE beats freqrex-ns, the paper
+    method does not; only FreqRISE's win is added, in words."""
+    figures = {"strategies": {}, "faithfulness": {name: {"deletion_auc": auc} for name, auc in (
+        ("freqrex-ns", 0.50), ("paper", 0.53), ("freqrise", 0.45), ("loudest", 0.55), ("random", 0.70))}}
+    said = verdicts(figures)
+    assert "Deletion AUC 0.500 for freqrex-ns against 0.550 for loudest: the causal ranking collapses the decision " \
+           "sooner." in said
+    assert "Deletion AUC 0.450 for freqrise, lower than freqrex-ns's 0.500: freqrise collapses the decision sooner " \
+           "than the suite's causal ranking." in said
+    assert not any("for paper" in sentence for sentence in said)

@@ -81,7 +81,9 @@ VERDICT_FLOORS = ("20", "30")
 def verdicts(figures_of: dict[str, Any]) -> list[str]:
     """Plain sentences on where the causal attack and ranking win or lose against the frequency baselines and
     the peer black-box attacks, and any other attack of the suite that flips more (the white-box gradient
-    reference, STFT, noise), from the summary alone: success at 20 and 30 dB floors, and deletion AUC."""
+    reference, STFT, noise), from the summary alone: success at 20 and 30 dB floors, and deletion AUC
+    against loudness and random and against any other compared ranking that collapses the decision sooner
+    (e.g. FreqRISE-style masks)."""
     strategies, said = figures_of["strategies"], []
     causal = strategies.get(CAUSAL_ATTACK)
     if causal:
@@ -111,6 +113,11 @@ def verdicts(figures_of: dict[str, Any]) -> list[str]:
                 how = "collapses the decision sooner" if ours < theirs else "does NOT collapse the decision sooner"
                 said.append(f"Deletion AUC {ours:.3f} for {method} against {theirs:.3f} for {name}: the causal ranking "
                             f"{how}.")
+        for name, figures in faithful.items():  # any other ranking that does better
+            theirs = figures.get("deletion_auc")
+            if name not in (method, "loudest", "random") and None not in (ours, theirs) and theirs < ours:
+                said.append(f"Deletion AUC {theirs:.3f} for {name}, lower than {method}'s {ours:.3f}: {name} "
+                            f"collapses the decision sooner than the suite's causal ranking.")
     return said
 
 
