@@ -161,12 +161,11 @@ class Context:
         and the clip's 16-bit copy in one batch (a clip read from a 16-bit file is its own copy, answered
         from the cache: two queries).
 
-        `warnings` are the clip's own (e.g. from data.prepare_clip); a 16-bit copy that changes the
-        decision adds one. Silence matters: removal is the neutral value, so silence is what removing every
-        bin leaves, and when it alone gets the clip's class surely (`silence_is_sufficient`) causal
-        discovery has nothing to explain. Raises InvalidInputError for a
-        negative seed or a clip the target cannot take, TargetError when the model fails,
-        QueryBudgetExceeded when the oracle's budget cannot cover these (up to 3) queries.
+        `warnings` are the clip's own (e.g. from data.prepare_clip); a 16-bit copy that changes the decision
+        adds one. Silence matters: removal is the neutral value, so silence is what removing every bin leaves,
+        and when it alone gets the clip's class surely (`silence_is_sufficient`) causal discovery has nothing to
+        explain. Raises InvalidInputError for a negative seed or a clip the target cannot take, TargetError when
+        the model fails, QueryBudgetExceeded when the oracle's budget cannot cover these (up to 3) queries.
         """
         seed = whole_number(seed, "seed", minimum=0)
         spectrum = Spectrum.from_signal(signal, oracle.target.sample_rate)

@@ -20,9 +20,9 @@ SNR of flips, deletion and insertion AUC, sufficient size, queries, seconds) and
 
 With `--seeds`, every model runs once per seed (the same suite but for its seed, which draws the clips a
 model's data keeps (`sample: random`), the causal partitions, the random baselines and, through the clip
-seeds, everything else random; seed 0's run folder is
-OUT/runs/MODEL, seed s's OUT/runs/MODEL-seed<s>): the tables are the first seed's, and an "Across seeds"
-table gives each check per model and seed, so a margin that holds for one seed only shows as such.
+seeds, everything else random; seed 0's run folder is OUT/runs/MODEL, seed s's OUT/runs/MODEL-seed<s>):
+the tables are the first seed's, and an "Across seeds" table gives each check per model and seed, so a
+margin that holds for one seed only shows as such.
 
 Clips: the three spoken-digit models on the held-out speaker's recordings in tests/data/fsdd; silero-vad,
 basic-pitch and openWakeWord on the clip sets benchmarks/zoo/clips.py materialises (openWakeWord needs
@@ -39,6 +39,8 @@ import sys
 import time
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 ROOT = Path(__file__).resolve().parents[2]
 DIGITS = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
@@ -148,18 +150,16 @@ def margin_interval(records: list[dict[str, Any]], resamples: int = 2000, seed: 
     frequency baseline's), over resamples of the clips with replacement, every strategy judged on the same
     resampled clips (a paired bootstrap, Efron and Tibshirani 1993). It measures how much the margin owes
     to which clips were drawn; None when fewer than 20 resamples have flips on both sides."""
-    import numpy as np
-
     strategies = ("fourier", *BASELINES)
     clips = sorted({r["clip"] for r in records if r["clip"] is not None and r["strategy"] in strategies})
+    if not clips:
+        return None
     snr = {s: np.full(len(clips), np.nan) for s in strategies}
     index = {clip: i for i, clip in enumerate(clips)}
     for r in records:
         if r["strategy"] in snr and r["ok"] and r["clip"] in index and r["record"]["success"] \
                 and r["record"]["snr_db"] is not None:
             snr[r["strategy"]][index[r["clip"]]] = r["record"]["snr_db"]
-    if not clips:
-        return None
     draws = np.random.default_rng(seed).integers(0, len(clips), size=(resamples, len(clips)))
     margins = []
     for draw in draws:

@@ -13,8 +13,8 @@ and seed; `budget` the model queries it may spend (it never spends more). The ca
   with the drop in the class margin it causes (the score every query returns, the paper's N_R), the
   bands with the largest drop per unit energy refined best-first;
 - `freqrex-ns` (the default): the keep side (paper responsibility, its sufficient prefix pruned toward a
-  minimal sufficient set) leads the explanation, the rest ordered by both sides' evidence times
-  magnitude (or by keep responsibility, or loudness, when that gives a smaller sufficient prefix); the remove side
+  minimal sufficient set) leads the explanation, the rest ordered by both sides' evidence times magnitude
+  (or by keep responsibility, or loudness, when that gives a smaller sufficient prefix); the remove side
   (occlusion, drop per energy) orders what an attack alters: what is needed and sufficient, and what
   removing costs least for most effect.
 

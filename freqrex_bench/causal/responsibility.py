@@ -5,10 +5,10 @@ subsets), queries every non-empty proper combination of them in one batch, and c
 the size of the smallest minimal passing combination that holds it, 0 if none does (Def. 2:
 responsibility comes from minimal sufficient sets; the full set passes, being the clip or the parent's
 passing combination, except in remove mode at the top: removing it leaves silence, which passes only if
-silence does not get the label). Credit is
-scaled by depth (1 for the first split, 2 below it, ...): a part that survives refinement is more
-precisely located evidence, as with ReX's "concentrate". The `beam` best parts are refined the same way,
-with the rest of their smallest minimal passing combination kept as context.
+silence does not get the label). Credit is scaled by depth (1 for the first split, 2 below it, ...): a
+part that survives refinement is more precisely located evidence, as with ReX's "concentrate". The `beam`
+best parts are refined the same way, with the rest of their smallest minimal passing combination kept as
+context.
 
 Iterations with fresh random partitions accumulate into a running map; each iteration is normalised
 to sum 1 first (equal votes: how many parts happened to pass must not weigh one random draw more than
@@ -172,7 +172,7 @@ def _credit(
 
 def _iteration(
     spectrum: Spectrum, oracle: Oracle, label: int, settings: CausalSettings,
-    rng: np.random.Generator, query_cap: int, mode: Mode, pieces: Pieces, top_passes: bool = True,
+    rng: np.random.Generator, query_cap: int, mode: Mode, pieces: Pieces, top_passes: bool,
 ) -> tuple[np.ndarray, int]:
     """One pass of refinement from the whole spectrum; returns the map and the mutants it sent.
 
