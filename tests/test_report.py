@@ -12,6 +12,7 @@ import yaml
 
 from freqrex_bench import load_suite, run_suite
 from freqrex_bench.reports.html import number, rate, verdicts
+from freqrex_bench.reports.summary import paired_snr
 
 from .browser import view_page
 from .support import DATA, ROOT
@@ -139,3 +140,44 @@ def test_the_verdicts_name_every_ranking_that_collapses_the_decision_sooner():
     assert "Deletion AUC 0.450 for freqrise, lower than freqrex-ns's 0.500: freqrise collapses the decision sooner " \
            "than the suite's causal ranking." in said
     assert not any("for paper" in sentence for sentence in said)
+
+
+def _flip(clip, snr_db):
+    return {"clip": clip, "ok": True, "record": {"success": snr_db is not None, "snr_db": snr_db}}
+
+
+def test_paired_snr_compares_only_clips_both_attacks_flip():
+    """Known answer: the causal attack flips c0..c4 at 20, 20, 20, 5, 25 dB; Kenansville flips c2..c6 at 10,
+    30, 10, 30, 30 dB (c5 and c6 only it: easy clips that lift its own median to 30 dB). On the shared c2,
+    c3 and c4 the gains are +10, -25 and +15 dB: median +10, and Kenansville is the quieter on one. An
+    attack that flips nothing shares no clip; a suite without the causal attack has nothing to pair."""
+    ours = [20.0, 20.0, 20.0, 5.0, 25.0, None, None]
+    theirs = [None, None, 10.0, 30.0, 10.0, 30.0, 30.0]
+    attacks = {"fourier": [_flip(f"c{i}", snr) for i, snr in enumerate(ours)],
+               "kenansville": [_flip(f"c{i}", snr) for i, snr in enumerate(theirs)],
+               "largest-magnitude": [_flip(f"c{i}", None) for i in range(7)]}
+    paired = paired_snr(attacks)
+    assert paired["kenansville"] == {"clips": 3, "median_gain_db": 10.0, "other_quieter": 1}
+    assert paired["largest-magnitude"] == {"clips": 0, "median_gain_db": None, "other_quieter": 0}
+    assert "fourier" not in paired
+    assert paired_snr({"kenansville": attacks["kenansville"]}) == {}
+
+
+def test_the_verdicts_say_where_a_baseline_flips_more_quietly_on_the_same_clips():
+    """Known answer from a hand-made summary: on shared clips the causal flips are 5.4 dB quieter than
+    Kenansville's (which is the quieter on 5 of 13) and 2.0 dB louder than HopSkipJump's; a baseline with no
+    shared clip gets no sentence."""
+    ours = {"success_at_snr": {"20": 0.5, "30": 0.1}}
+    figures = {"strategies": {"fourier": ours}, "faithfulness": {}, "paired_snr": {
+        "kenansville": {"clips": 13, "median_gain_db": 5.4, "other_quieter": 5},
+        "hopskipjump": {"clips": 3, "median_gain_db": -2.0, "other_quieter": 2},
+        "largest-magnitude": {"clips": 4, "median_gain_db": 12.0, "other_quieter": 0},
+        "random-frequencies": {"clips": 0, "median_gain_db": None, "other_quieter": 0}}}
+    said = verdicts(figures)
+    assert "On the 13 clips both flipped, the causal attack's flip is a median 5.4 dB quieter than kenansville's; " \
+           "kenansville's is the quieter on 5 of them." in said
+    assert "On the 3 clips both flipped, the causal attack's flip is a median 2.0 dB LOUDER than hopskipjump's; " \
+           "hopskipjump's is the quieter on 2 of them." in said
+    assert "On the 4 clips both flipped, the causal attack's flip is a median 12.0 dB quieter than " \
+           "largest-magnitude's; largest-magnitude's is the quieter on none of them." in said
+    assert not any("random-frequencies" in sentence for sentence in said)

@@ -1,6 +1,6 @@
 """The model-zoo benchmark's own arithmetic (benchmarks/zoo/run.py), on hand-made records with known answers."""
 
-from benchmarks.zoo.run import BASELINES, margin_interval, paired_gains
+from benchmarks.zoo.run import BASELINES, margin_interval
 
 
 def _record(clip: str, strategy: str, snr_db: float | None) -> dict:
@@ -31,15 +31,3 @@ def test_no_interval_without_flips_on_both_sides():
     records += [_record(f"c{i}", name, None) for i in range(10) for name in BASELINES]
     assert margin_interval(records) is None
 
-
-def test_paired_gains_compare_only_clips_both_attacks_flip():
-    """The causal attack flips c0..c3 at 20, 20, 20, 5 dB; the baseline flips c2..c5 at 10, 10, 30, 30 dB
-    (c4 and c5 only it, the easy clips that make its own median 20 dB). On the shared c2 and c3 the gains
-    are +10 and -25 dB: median -7.5 dB, and the baseline is the quieter on one. A baseline that flips
-    nothing has no clips and no gain."""
-    snrs = {"fourier": [20.0, 20.0, 20.0, 5.0, None, None], BASELINES[2]: [None, None, 10.0, 30.0, 30.0, 30.0]}
-    records = [_record(f"c{i}", strategy, snr) for strategy, row in snrs.items() for i, snr in enumerate(row)]
-    records += [_record(f"c{i}", BASELINES[0], None) for i in range(6)]
-    gains = paired_gains(records)
-    assert gains[BASELINES[2]] == {"clips": 2, "median_gain_db": -7.5, "baseline_quieter": 1}
-    assert gains[BASELINES[0]] == {"clips": 0, "median_gain_db": None, "baseline_quieter": 0}

@@ -20,6 +20,7 @@ from ..results import AttackResult
 from ..store import RunFolder
 from ..strategy import STRATEGIES
 from . import figures
+from .summary import CAUSAL_ATTACK
 
 
 def attacks_shown() -> list[str]:
@@ -72,7 +73,6 @@ def render(folder: RunFolder, info: dict[str, Any], summary: dict[str, Any], rec
     )
 
 
-CAUSAL_ATTACK = "fourier"
 FREQUENCY_BASELINES = ("largest-magnitude", "random-frequencies", "kenansville")
 PEER_ATTACKS = ("hopskipjump", "boundary")
 VERDICT_FLOORS = ("20", "30")
@@ -81,7 +81,8 @@ VERDICT_FLOORS = ("20", "30")
 def verdicts(figures_of: dict[str, Any]) -> list[str]:
     """Plain sentences on where the causal attack and ranking win or lose against the frequency baselines and
     the peer black-box attacks, and any other attack of the suite that flips more (the white-box gradient
-    reference, STFT, noise), from the summary alone: success at 20 and 30 dB floors, and deletion AUC
+    reference, STFT, noise), from the summary alone: success at 20 and 30 dB floors, the SNR of the flips
+    on the clips both the causal attack and a baseline or peer flipped (`paired_snr`), and deletion AUC
     against loudness and random and against any other compared ranking that collapses the decision sooner
     (e.g. FreqRISE-style masks)."""
     strategies, said = figures_of["strategies"], []
@@ -103,6 +104,13 @@ def verdicts(figures_of: dict[str, Any]) -> list[str]:
                 if theirs > ours:
                     said.append(f"At a {floor} dB SNR floor {name} flipped {rate(theirs)} of clips, more than the "
                                 f"causal attack's {rate(ours)}.")
+        for name, paired in (figures_of.get("paired_snr") or {}).items():
+            if name in (*FREQUENCY_BASELINES, *PEER_ATTACKS) and paired["clips"]:
+                gain = paired["median_gain_db"]
+                how = f"a median {gain:.1f} dB quieter" if gain >= 0 else f"a median {-gain:.1f} dB LOUDER"
+                on = f"{paired['other_quieter']} of them" if paired["other_quieter"] else "none of them"
+                said.append(f"On the {paired['clips']} clips both flipped, the causal attack's flip is {how} than "
+                            f"{name}'s; {name}'s is the quieter on {on}.")
     faithful = figures_of.get("faithfulness") or {}
     method = next((name for name in ("freqrex-ns", "paper", "removal", "occlusion") if name in faithful), None)
     if method is not None:

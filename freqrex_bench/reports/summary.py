@@ -18,6 +18,8 @@ SNR_FLOORS = (0.0, 10.0, 20.0, 30.0, 40.0)
 # SNR floors (dB) of the report's top card: the share of clips that some attack flips this quietly.
 CARD_FLOORS = ("20", "30")
 NOT_ATTACKS = ("causal", "superposition", "faithfulness", "corruptions")
+# The causal attack, which `paired_snr` compares clip by clip with every other attack of the suite.
+CAUSAL_ATTACK = "fourier"
 
 
 def summarize(records: Iterable[dict[str, Any]], targets: list[str]) -> dict[str, Any]:
@@ -50,6 +52,7 @@ def _target(records: list[dict[str, Any]]) -> dict[str, Any]:
         "causal": _causal(causal),
         "classes": _classes(ok),
         "strategies": {name: _strategy(rs) for name, rs in by_strategy.items()},
+        "paired_snr": paired_snr(by_strategy),
         "stft_frame_sizes": _frame_sizes(by_strategy.get("stft", [])),
         "superposition": _superposition(superposition),
         "faithfulness": _faithfulness([r for r in records if r["strategy"] == "faithfulness" and r["ok"]]),
@@ -159,6 +162,31 @@ def _strategy(records: list[dict[str, Any]]) -> dict[str, Any]:
         "statuses": dict(sorted(Counter(r.get("status", "success" if r["success"] else "no_flip")
                                         for r in ok).items())),
     }
+
+
+def paired_snr(attacks: dict[str, list[dict[str, Any]]], reference: str = CAUSAL_ATTACK) -> dict[str, Any]:
+    """The `reference` attack's flips against every other attack's, clip by clip: per other attack, on the
+    clips both flipped (with a measured SNR), their number (`clips`), the median of the reference's SNR
+    minus the other's in dB (`median_gain_db`: positive when the reference's flips are quieter; None
+    without shared clips) and on how many the other's flip is the quieter (`other_quieter`). Each attack's
+    median SNR is over its own flips, so one that flips only easy clips looks quiet; this compares like
+    with like. {} when the suite has no `reference` attack. `attacks`: records by strategy."""
+    def flips(records: list[dict[str, Any]]) -> dict[str, float]:
+        return {r["clip"]: r["record"]["snr_db"] for r in records
+                if r["ok"] and r["record"]["success"] and r["record"]["snr_db"] is not None}
+
+    if reference not in attacks:
+        return {}
+    ours = flips(attacks[reference])
+    paired = {}
+    for name, records in attacks.items():
+        if name == reference:
+            continue
+        theirs = flips(records)
+        gains = [ours[clip] - theirs[clip] for clip in ours.keys() & theirs.keys()]
+        paired[name] = {"clips": len(gains), "median_gain_db": median(gains) if gains else None,
+                        "other_quieter": sum(gain < 0 for gain in gains)}
+    return paired
 
 
 def _frame_sizes(records: list[dict[str, Any]]) -> dict[str, Any]:
