@@ -150,16 +150,13 @@ def table(name: str, summary: dict[str, Any], records: list[dict[str, Any]]) -> 
 
 def flip_snr(records: list[dict[str, Any]]) -> dict[str, np.ndarray]:
     """The SNR (dB) of each clip's flip per attack (the causal one and the frequency baselines): float64
-    [clips] arrays over the same sorted clips, NaN where the attack did not flip."""
+    [clips] arrays over the same sorted clips, NaN where the attack did not flip (reports.summary.flip_snrs)."""
+    from freqrex_bench.reports.summary import flip_snrs
+
     strategies = ("fourier", *BASELINES)
     clips = sorted({r["clip"] for r in records if r["clip"] is not None and r["strategy"] in strategies})
-    snr = {s: np.full(len(clips), np.nan) for s in strategies}
-    index = {clip: i for i, clip in enumerate(clips)}
-    for r in records:
-        if r["strategy"] in snr and r["ok"] and r["clip"] in index and r["record"]["success"] \
-                and r["record"]["snr_db"] is not None:
-            snr[r["strategy"]][index[r["clip"]]] = r["record"]["snr_db"]
-    return snr
+    flips = {s: flip_snrs(r for r in records if r["strategy"] == s) for s in strategies}
+    return {s: np.array([flips[s].get(clip, np.nan) for clip in clips], dtype=np.float64) for s in strategies}
 
 
 def margin_interval(records: list[dict[str, Any]], resamples: int = 2000, seed: int = 0) -> list[float] | None:

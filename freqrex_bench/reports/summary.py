@@ -164,6 +164,13 @@ def _strategy(records: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
+def flip_snrs(records: Iterable[dict[str, Any]]) -> dict[str, float]:
+    """{clip: SNR in dB} of the flips in one attack's `records` (finished runs that reached the goal with a
+    measured SNR)."""
+    return {r["clip"]: r["record"]["snr_db"] for r in records
+            if r["ok"] and r["record"]["success"] and r["record"]["snr_db"] is not None}
+
+
 def paired_snr(attacks: dict[str, list[dict[str, Any]]], reference: str = CAUSAL_ATTACK) -> dict[str, Any]:
     """The `reference` attack's flips against every other attack's, clip by clip: per other attack, on the
     clips both flipped (with a measured SNR), their number (`clips`), the median of the reference's SNR
@@ -171,18 +178,14 @@ def paired_snr(attacks: dict[str, list[dict[str, Any]]], reference: str = CAUSAL
     without shared clips) and on how many the other's flip is the quieter (`other_quieter`). Each attack's
     median SNR is over its own flips, so one that flips only easy clips looks quiet; this compares like
     with like. {} when the suite has no `reference` attack. `attacks`: records by strategy."""
-    def flips(records: list[dict[str, Any]]) -> dict[str, float]:
-        return {r["clip"]: r["record"]["snr_db"] for r in records
-                if r["ok"] and r["record"]["success"] and r["record"]["snr_db"] is not None}
-
     if reference not in attacks:
         return {}
-    ours = flips(attacks[reference])
+    ours = flip_snrs(attacks[reference])
     paired = {}
     for name, records in attacks.items():
         if name == reference:
             continue
-        theirs = flips(records)
+        theirs = flip_snrs(records)
         gains = [ours[clip] - theirs[clip] for clip in ours.keys() & theirs.keys()]
         paired[name] = {"clips": len(gains), "median_gain_db": median(gains) if gains else None,
                         "other_quieter": sum(gain < 0 for gain in gains)}
