@@ -52,7 +52,8 @@ def test_fourier_attack_changes_few_planted_bins_where_random_needs_many(strict)
 
 def test_fourier_attack_keeps_to_the_frequency_budget_and_min_snr(strict):
     ctx = context(strict.target, strict.clip)
-    assert not FourierAttack(AttackSettings(max_frequencies=10)).run(ctx).success
+    # A flip must take a tenth of the 300 band bins' energy; the 3 loudest of them hold about 5%.
+    assert not FourierAttack(AttackSettings(max_frequencies=3)).run(ctx).success
     free = ctx.result_of(FourierAttack(FEWEST))
     quieter = FourierAttack(AttackSettings(min_snr_db=free.snr_db + 5, objective="fewest-frequencies")).run(ctx)
     assert quieter.success and quieter.snr_db >= free.snr_db + 5  # weaker edits on more bins
@@ -206,7 +207,7 @@ def test_adversarial_names_cannot_escape_the_folder_or_collide(tmp_path):
 
 def test_differently_configured_strategies_never_share_a_cached_result(strict):
     ctx = context(strict.target, strict.clip)
-    narrow = ctx.result_of(FourierAttack(AttackSettings(max_frequencies=10)))
+    narrow = ctx.result_of(FourierAttack(AttackSettings(max_frequencies=3)))
     wide = ctx.result_of(FourierAttack())
     assert not narrow.success and wide.success
     stft = STFTAttack().run(ctx)

@@ -207,6 +207,45 @@ def test_searching_on_for_a_quieter_flip_never_costs_the_flip_its_check():
     assert unchecked == []
 
 
+class EnergyGate:
+    """Known answer on 1 s at 8 kHz (bin k is k Hz): "speech" while the clip keeps more than half its
+    energy, with margin 10 ((E / E0)^2 - 1/4) (convex in the energy E kept, so removing a quiet band
+    lowers the margin more per unit energy than removing a loud one). Three loud tones (440, 1000,
+    2000 Hz) carry about 90% of the energy over a white-noise floor. The per-unit-energy attack orders
+    put every tone last, and the 1,000 noise bins they reach first hold about 3% of the energy: no flip.
+    The explanation order (evidence x magnitude) reaches the tones first: removing them flips."""
+
+    tones = (440, 1000, 2000)
+
+    def __init__(self) -> None:
+        rng = np.random.default_rng(0)
+        coeffs = np.fft.rfft(0.02 * rng.standard_normal(RATE))
+        coeffs[list(self.tones)] = 0.2 * RATE / 2
+        self.clip = np.fft.irfft(coeffs, RATE).astype(np.float32)
+        self.energy = float(np.square(self.clip, dtype=np.float64).sum())
+        self.target = CallableTarget(self, ["silence", "speech"], RATE, name="energy-gate")
+
+    def __call__(self, batch):
+        kept = np.square(batch, dtype=np.float64).sum(axis=1) / self.energy
+        speech = 1 / (1 + np.exp(-10 * (kept**2 - 0.25)))
+        return np.stack([1 - speech, speech], axis=1).astype(np.float32)
+
+
+def test_the_causal_attack_also_searches_the_explanation_order():
+    """Where the decision rests on loud content, only the explanation order flips within the frequency
+    budget: the causal attack flips by weakening the tones, in that order (the last one it searches)."""
+    model = EnergyGate()
+    ctx = context(model.target, model.clip)
+    attack = FourierAttack()
+    causal = ctx.result_of(attack.discovery)
+    tone_bins = np.flatnonzero(np.isin(np.round(ctx.spectrum.hz), model.tones))
+    for order in (causal.attack_ranking, *causal.attack_alternatives):
+        assert not np.isin(tone_bins, order[:1000]).any()
+    result = attack.run(ctx)
+    assert result.success and result.details["order"] == 1 + len(causal.attack_alternatives)
+    assert np.isin(tone_bins, result.bins).all() and result.snr_db > 0
+
+
 def test_the_explanation_orders_put_the_sufficient_set_first_then_evidence_or_loudness():
     magnitude = np.array([1.0, 4.0, 2.0, 8.0, 1.0, 3.0, 0.5])
     sufficient = np.array([0, 0, 0, 0, 0, 1, 1], dtype=bool)
@@ -349,8 +388,8 @@ def test_occlusion_offers_its_finest_bands_first_as_an_alternative_attack_order(
         assert not np.array_equal(finest, ranking.attack_order)
     assert RANKERS["loudest"](problem(ctx), 0).attack_alternatives == ()
     causal = explain(planted.target, planted.clip, planted.sample_rate, max_queries=300)
-    (finest,) = FourierAttack().alternatives(causal)
-    assert np.array_equal(finest, causal.attack_alternatives[0])
+    finest, explanation = FourierAttack().alternatives(causal)
+    assert np.array_equal(finest, causal.attack_alternatives[0]) and np.array_equal(explanation, causal.ranking)
     assert FourierAttack(candidates="sufficient").alternatives(causal) == ()
 
 

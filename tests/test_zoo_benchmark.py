@@ -1,6 +1,16 @@
-"""The model-zoo benchmark's own arithmetic (benchmarks/zoo/run.py), on hand-made records with known answers."""
+"""The model-zoo benchmark's own arithmetic and suites (benchmarks/zoo/run.py), on hand-made records with known
+answers and the repository's clips."""
 
-from benchmarks.zoo.run import BASELINES, margin_interval
+import shutil
+from pathlib import Path
+
+import pytest
+
+from benchmarks.zoo.run import BASELINES, margin_interval, parsed_suite, zoo
+from freqrex_bench.data import find_clips
+from freqrex_bench.strategy import clip_seed
+
+FSDD = Path(__file__).parent / "data" / "fsdd"
 
 
 def _record(clip: str, strategy: str, snr_db: float | None) -> dict:
@@ -31,3 +41,20 @@ def test_no_interval_without_flips_on_both_sides():
     records += [_record(f"c{i}", name, None) for i in range(10) for name in BASELINES]
     assert margin_interval(records) is None
 
+
+
+@pytest.mark.parametrize("name", ["silero-vad", "openwakeword-hey_jarvis", "basic-pitch-speech"])
+def test_a_zoo_clip_has_the_same_id_and_seed_wherever_the_output_goes(tmp_path, name):
+    """The clip sets the zoo writes under --out are named relative to that folder: the same clips under two
+    output folders get the same ids, so the same clip seeds (which draw the causal partitions)."""
+    seeds = []
+    for out in ("out-a", "elsewhere/out-b"):
+        clips = tmp_path / out / "clips"
+        models = zoo(clips)
+        folder = clips / models[name]["data"]["paths"][0]
+        folder.mkdir(parents=True)
+        for wav in sorted(FSDD.glob("*_theo_*.wav"))[:3]:
+            shutil.copy(wav, folder / wav.name)
+        suite = parsed_suite(name, models[name], 3)
+        seeds.append({ref.id: clip_seed(0, ref.id) for ref in find_clips(suite.data, suite.base, suite.seed)})
+    assert len(seeds[0]) == 3 and seeds[0] == seeds[1]

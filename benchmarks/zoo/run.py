@@ -55,7 +55,11 @@ CHEAP_RANKINGS = ["freqrex-ns", "paper", "sliding-band", "loudest", "quietest", 
 
 
 def zoo(clips: Path) -> dict[str, dict[str, Any]]:
-    """Every zoo model as a suite's target and data (clip sets under `clips`)."""
+    """Every zoo model as a suite's target and data, and the folder its suite is parsed in (`base`).
+
+    The clip sets benchmarks/zoo/clips.py writes under `clips` are named relative to `clips` and parsed
+    there, so a clip's id (which seeds its causal partitions and random baselines, strategy.clip_seed)
+    is the same wherever --out points; the FSDD clips are the repository's, ids relative to it."""
     models = ROOT / "examples" / "models"
     pitch = _basic_pitch_target()
     return {
@@ -68,17 +72,17 @@ def zoo(clips: Path) -> dict[str, dict[str, Any]]:
                                   "labels": ["non-speech", "speech"], "sample_rate": 16000,
                                   "output": "probabilities", "frame_length": 512, "extra_args": [16000],
                                   "stateful": True, "aggregate": "max"},
-                       "data": {"paths": [str(clips / "silero-vad" / "speech")], "sample": "random"}},
+                       "data": {"paths": ["silero-vad/speech"], "sample": "random"}, "base": clips},
         "basic-pitch": {"target": pitch,
-                        "data": {"paths": [str(clips / "basic-pitch" / "tones")], "sample": "random"},
+                        "data": {"paths": ["basic-pitch/tones"], "sample": "random"}, "base": clips,
                         "rankings": CHEAP_RANKINGS},
         "basic-pitch-speech": {"target": pitch,
-                               "data": {"paths": [str(clips / "basic-pitch" / "speech")], "sample": "random"},
+                               "data": {"paths": ["basic-pitch/speech"], "sample": "random"}, "base": clips,
                                "rankings": CHEAP_RANKINGS},
         "openwakeword-hey_jarvis": {
             "target": {"kind": "callable", "function": "benchmarks.zoo.openwakeword_target:hey_jarvis",
                        "labels": ["not-hey_jarvis", "hey_jarvis"], "sample_rate": 16000},
-            "data": {"paths": [str(clips / "openwakeword" / "hey_jarvis")], "sample": "random"},
+            "data": {"paths": ["openwakeword/hey_jarvis"], "sample": "random"}, "base": clips,
             "rankings": CHEAP_RANKINGS},
     }
 
@@ -101,6 +105,13 @@ def suite_of(name: str, model: dict[str, Any], clips: int, seed: int = 0) -> dic
         "strategies": ["causal", "fourier", *BASELINES,
                        {"faithfulness": {"rankings": model.get("rankings", ALL_RANKINGS)}}],
     }
+
+
+def parsed_suite(name: str, model: dict[str, Any], clips: int, seed: int = 0) -> Any:
+    """suite_of(...) validated into a freqrex_bench Suite, its paths relative to the model's `base` (zoo)."""
+    from freqrex_bench import parse_suite
+
+    return parse_suite(suite_of(name, model, clips, seed), model.get("base", ROOT))
 
 
 def materialise(clips: Path, names: list[str]) -> None:
@@ -308,7 +319,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "zoo" / "out")
     args = parser.parse_args(argv)
     sys.path.insert(0, str(ROOT))
-    from freqrex_bench import parse_suite, run_suite
+    from freqrex_bench import run_suite
 
     models = zoo(args.out / "clips")
     names = args.models or list(models)
@@ -324,7 +335,7 @@ def main(argv: list[str] | None = None) -> int:
         results = by_seed[seed] = {}
         for name in names:
             began = time.perf_counter()
-            suite = parse_suite(suite_of(name, models[name], args.clips, seed), ROOT)
+            suite = parsed_suite(name, models[name], args.clips, seed)
             folder = args.out / "runs" / (name if seed == 0 else f"{name}-seed{seed}")
             outcome = run_suite(suite, folder, progress=False, log=lambda line: print(line, flush=True))
             results[name] = table(name, outcome.summary, outcome.records)

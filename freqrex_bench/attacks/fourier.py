@@ -6,7 +6,8 @@ query per n); then, n fixed, try every mutation of the ladder in one batch and k
 still works (ties in strength: the one with the higher SNR). Objective `highest-snr` (the default): for
 each mutation, weakest first, the smallest n that flips with it, searched only where it could beat the
 best SNR found so far; the flip with the highest SNR wins, over the main order and any alternative
-orders the discovery offers. The causal attack takes its candidate bins from the discovery (by default
+orders the attack offers (the causal attack: the discovery's further attack orders, then its explanation
+order). The causal attack takes its candidate bins from the discovery (by default
 every bin in the method's attack orders); the frequency baselines run the same engine
 (`RankedFrequencyAttack`) on another ranking.
 """
@@ -216,7 +217,7 @@ class FourierParameters(Parameters):
     candidates: Candidates = Field(
         "attack", description="bins the attack may alter, most promising first: the discovery method's attack "
         "ranking of every bin (the default; freqrex-ns: drop per unit energy, with highest-snr also its "
-        "alternative, finest bands first), the sufficient set (the paper), "
+        "alternative, finest bands first, and the explanation order), the sufficient set (the paper), "
         "the necessary set, or the whole explanation ranking",
     )
 
@@ -259,13 +260,19 @@ class FourierAttack(RankedFrequencyAttack):
 
     def alternatives(self, prepared: CausalResult) -> tuple[np.ndarray, ...]:
         """With `candidates: attack`, the discovery's further attack orders (CausalResult.attack_alternatives:
-        freqrex-ns and occlusion, the finest bands first; ours, not the paper's), each int64 [M]; none for
-        the other candidates."""
-        return tuple(prepared.attack_alternatives) if self.candidates == "attack" else ()
+        freqrex-ns and occlusion, the finest bands first), then its explanation order (CausalResult.ranking:
+        freqrex-ns, the pruned sufficient set, then evidence x magnitude), each int64 [M]; ours, not the
+        paper's. None for the other candidates. Why the explanation order: where the decision rests on
+        loud content (silero-vad: speech energy), the per-unit-energy attack orders put it last and flip
+        nothing within the frequency budget, while the explanation order, whose deletion curve falls
+        soonest, reaches it (docs/design.md, "Attacks")."""
+        if self.candidates != "attack":
+            return ()
+        return (*prepared.attack_alternatives, prepared.ranking)
 
     def query_estimate(self) -> int:
-        """Twice the engine's estimate when the `highest-snr` objective also searches the discovery's
-        alternative order (`candidates: attack`), else the engine's."""
+        """Three times the engine's estimate when the `highest-snr` objective also searches the discovery's
+        alternative order and its explanation order (`candidates: attack`), else the engine's."""
         estimate = super().query_estimate()
-        searches_two = self.candidates == "attack" and self.settings.objective == "highest-snr"
-        return 2 * estimate if searches_two else estimate
+        searches_three = self.candidates == "attack" and self.settings.objective == "highest-snr"
+        return 3 * estimate if searches_three else estimate

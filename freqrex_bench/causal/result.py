@@ -43,21 +43,20 @@ class CausalResult:
     """Everything causal discovery learnt about one clip's decision (paper Defs. 1-4); its fields are
     public API (README's quickstart reads them).
 
-    `label` is the original top-1 index and `score` its probability; `hz` float64 [M] the bin
-    frequencies in Hz; `responsibility` float64 [M] the per-bin values of the method's explanation (for
-    `paper` and `freqrex-ns`: the mean of the iterations' normalised keep-side maps, summing to 1);
-    `ranking` int64 [M] every bin, most responsible first, the order subsets are prefixes of;
-    `attack_ranking` int64 [M] the order the attacks alter bins in (for `freqrex-ns`: the score-aware
-    occlusion's drop per unit energy; otherwise the same as `ranking`), and `attack_alternatives` further
-    orders (each int64 [M]) the `highest-snr` Fourier attack also searches (freqrex-ns, occlusion: the
-    finest bands first; empty otherwise). `ranking_lead` says which explanation order leads `ranking`:
-    0 the method's own, i > 0 its i-th alternative, whose sufficient prefix was smaller
-    (subsets.lead_by_sufficiency; freqrex-ns only). `subsets` maps "sufficient", "necessary", "complete"
+    `label` is the original top-1 index and `score` its probability; `hz` float64 [M] the bin frequencies in Hz;
+    `responsibility` float64 [M] the per-bin values of the method's explanation (for `paper` and `freqrex-ns`: the
+    mean of the iterations' normalised keep-side maps, summing to 1); `ranking` int64 [M] every bin, most
+    responsible first, the order subsets are prefixes of; `attack_ranking` int64 [M] the order the attacks alter
+    bins in (for `freqrex-ns`: the score-aware occlusion's drop per unit energy; otherwise the same as `ranking`),
+    and `attack_alternatives` further orders (each int64 [M]) the `highest-snr` Fourier attack also searches
+    (freqrex-ns, occlusion: the finest bands first; empty otherwise), before `ranking` itself. `ranking_lead` says
+    which explanation order leads `ranking`: 0 the method's own, i > 0 its i-th alternative, whose sufficient prefix
+    was smaller (subsets.lead_by_sufficiency; freqrex-ns only). `subsets` maps "sufficient", "necessary", "complete"
     to the Subset found. `inverse_label` and `inverse_score` are the decision on the clip without its necessary bins
-    (paper §6, "Inversion"), else None. `queries` (model queries) and `seconds` cover the whole
-    explain() call (including classifying the clip and silence); `responsibility_queries` and
-    `extraction_queries` are the two phases; `emd` per iteration as in ResponsibilityMap. `stopped` is
-    None, Status.BUDGET or Status.SILENCE_IS_CLASS; `settings` the CausalSettings used, as a dict.
+    (paper §6, "Inversion"), else None. `queries` (model queries) and `seconds` cover the whole explain() call
+    (including classifying the clip and silence); `responsibility_queries` and `extraction_queries` are the two
+    phases; `emd` per iteration as in ResponsibilityMap. `stopped` is None, Status.BUDGET or
+    Status.SILENCE_IS_CLASS; `settings` the CausalSettings used, as a dict.
     """
 
     label: int
