@@ -7,9 +7,9 @@ still works (ties in strength: the one with the higher SNR). Objective `highest-
 each mutation, weakest first, the smallest n that flips with it, searched only where it could beat the
 best SNR found so far; the flip with the highest SNR wins, over the main order and any alternative
 orders the attack offers (the causal attack: the discovery's further attack orders, then its explanation
-order). The causal attack takes its candidate bins from the discovery (by default
-every bin in the method's attack orders); the frequency baselines run the same engine
-(`RankedFrequencyAttack`) on another ranking.
+order). The causal attack takes its candidate bins from the discovery (by default every bin in the
+method's attack orders); the frequency baselines run the same engine (`RankedFrequencyAttack`) on
+another ranking.
 """
 
 from __future__ import annotations
