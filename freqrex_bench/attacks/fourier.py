@@ -264,7 +264,7 @@ class FourierAttack(RankedFrequencyAttack):
         freqrex-ns, the pruned sufficient set, then evidence x magnitude), each int64 [M]; ours, not the
         paper's. None for the other candidates. Why the explanation order: where the decision rests on
         loud content (silero-vad: speech energy), the per-unit-energy attack orders put it last and flip
-        nothing within the frequency budget, while the explanation order, whose deletion curve falls
+        little within the frequency budget, while the explanation order, whose deletion curve falls
         soonest, reaches it (docs/design.md, "Attacks")."""
         if self.candidates != "attack":
             return ()
