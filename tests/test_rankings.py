@@ -211,9 +211,9 @@ class EnergyGate:
     """Known answer on 1 s at 8 kHz (bin k is k Hz): "speech" while the clip keeps more than half its
     energy, with margin 10 ((E / E0)^2 - 1/4) (convex in the energy E kept, so removing a quiet band
     lowers the margin more per unit energy than removing a loud one). Three loud tones (440, 1000,
-    2000 Hz) carry about 90% of the energy over a white-noise floor. The per-unit-energy attack orders
-    put every tone last, and the 1,000 noise bins they reach first hold about 3% of the energy: no flip.
-    The explanation order (evidence x magnitude) reaches the tones first: removing them flips."""
+    2000 Hz) carry 99% of the energy over a white-noise floor. The per-unit-energy attack orders put
+    every tone last, and the 1,000 noise bins they reach first hold under 1% of the energy: no flip.
+    The explanation order (evidence x magnitude) reaches the tones first: weakening them flips."""
 
     tones = (440, 1000, 2000)
 
