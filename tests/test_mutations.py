@@ -6,7 +6,18 @@ import numpy as np
 import pytest
 
 from freqrex_bench import InvalidInputError, Spectrum
-from freqrex_bench.mutations import Amplitude, Compose, Delay, Ladder, Phase, default_ladder, from_spec, to_spec
+from freqrex_bench.attacks.stft import on_cells
+from freqrex_bench.mutations import (
+    Amplitude,
+    Compose,
+    Delay,
+    Ladder,
+    Phase,
+    SignedAmplitude,
+    default_ladder,
+    from_spec,
+    to_spec,
+)
 
 
 @pytest.fixture
@@ -68,10 +79,40 @@ def test_plain_data_round_trip():
     assert Ladder.from_specs([{"phase": 3.0}, {"amplitude": 0}]).steps == (Phase(3.0), Amplitude(0.0))
 
 
+def test_a_signed_amplitude_strengthens_its_frequencies_by_what_it_takes_from_the_others(spectrum):
+    """x0.75 everywhere except 100 and 200 Hz, which go x1.25: every coefficient moves by a quarter of itself, so
+    the change energy is what x0.75 everywhere costs; it rounds trip through plain data and orders as x0.75."""
+    signed = SignedAmplitude(0.75, (100.0, 200.0))
+    edited = signed.apply(spectrum.coeffs, spectrum.hz)
+    up = np.isin(spectrum.hz, (100.0, 200.0))
+    assert up.sum() == 2
+    assert np.allclose(edited[up], 1.25 * spectrum.coeffs[up]) and np.allclose(edited[~up], 0.75 * spectrum.coeffs[~up])
+    change = np.abs(edited - spectrum.coeffs)
+    assert np.allclose(change, np.abs(Amplitude(0.75).apply(spectrum.coeffs, spectrum.hz) - spectrum.coeffs))
+    assert signed.strength == Amplitude(0.75).strength
+    assert from_spec(to_spec(signed)) == signed
+    assert to_spec(signed) == {"signed": {"scale": 0.75, "amplified_hz": [100.0, 200.0]}}
+    assert str(SignedAmplitude(0.0, (1.0,))) == "removal, x2 at 1 counter-evidence frequencies"
+
+
+def test_a_signed_amplitude_on_stft_cells_strengthens_the_cells_only_its_amplified_bins_reach(spectrum):
+    """1600 samples at 16 kHz: Fourier bins 10 Hz apart; 256-sample frames: cells 62.5 Hz apart. 500 Hz (cell 8)
+    is amplified, 1000 Hz (cell 16) weakened; 2000 Hz is amplified but 2010 Hz, weakened, reaches the same cell
+    (32), so that cell is weakened."""
+    view = spectrum.stft(256, hop=128)
+    hz = np.array([500.0, 1000.0, 2000.0, 2010.0])
+    mapped = on_cells(SignedAmplitude(0.5, (500.0, 2000.0)), view, hz)
+    assert mapped == SignedAmplitude(0.5, (float(view.hz[8]),))
+    assert on_cells(Amplitude(0.5), view, hz) == Amplitude(0.5)
+
+
 @pytest.mark.parametrize(
     ("spec", "message"),
     [({"gain": 2}, "one of"), ({"amplitude": "loud"}, "needs a number"), ({"amplitude": -1}, ">= 0"),
-     ("remove", "a mapping"), ({"phase": float("nan")}, "finite"), ([], "a mapping")],
+     ("remove", "a mapping"), ({"phase": float("nan")}, "finite"), ([], "a mapping"),
+     ({"signed": {"scale": 1.0, "amplified_hz": []}}, r"\[0, 1\)"), ({"signed": 0.5}, "scale: number"),
+     ({"signed": {"scale": 0.5, "amplified_hz": "440"}}, "list of numbers"),
+     ({"signed": {"scale": 0.5, "amplified_hz": [float("inf")]}}, "finite")],
 )
 def test_bad_specs_say_what_is_expected(spec, message):
     with pytest.raises(InvalidInputError, match=message):

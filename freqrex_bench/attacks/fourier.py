@@ -7,15 +7,17 @@ still works (ties in strength: the one with the higher SNR). Objective `highest-
 each mutation, weakest first, the smallest n that flips with it, searched only where it could beat the
 best SNR found so far; the flip with the highest SNR wins, over the main order and any alternative
 orders the attack offers (the causal attack: the discovery's further attack orders, then its explanation
-order). The causal attack takes its candidate bins from the discovery (by default every bin in the
-method's attack orders); the frequency baselines run the same engine (`RankedFrequencyAttack`) on
-another ranking.
+order, then its signed orders, where each attenuation x s of the ladder weakens the evidence by s and
+strengthens the counter-evidence by 2 - s: SignedAmplitude). The causal attack takes its candidate bins
+from the discovery (by default every bin in the method's attack orders); the frequency baselines run the
+same engine (`RankedFrequencyAttack`) on another ranking.
 """
 
 from __future__ import annotations
 
 from abc import abstractmethod
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
@@ -24,7 +26,7 @@ from pydantic import Field
 from ..causal import CausalDiscovery, CausalResult
 from ..errors import QueryBudgetExceeded
 from ..metrics import snr_of_energy, spectral_change_energy
-from ..mutations import Mutation, describe
+from ..mutations import Amplitude, Mutation, SignedAmplitude, describe
 from ..results import AttackResult
 from ..spectrum import Spectrum
 from ..status import Status
@@ -52,13 +54,30 @@ def _mutated(spectrum: Spectrum, bins: np.ndarray, mutation: Mutation) -> np.nda
     return spectrum.mutate(mask, mutation)[0]
 
 
-def frequency_attack(run: AttackRun, ranked: np.ndarray, alternatives: Sequence[np.ndarray] = ()) -> AttackResult:
+Search = tuple[np.ndarray, Sequence[Mutation]]
+"""One order of bins (int [n], most promising first) and the mutations (weakest first) tried on it."""
+
+
+@dataclass(frozen=True)
+class SignedOrders:
+    """Orders of bins the `highest-snr` search walks with signed steps (ours, not the paper's): `orders`
+    (each int64 [N], most promising first) and `opposing` (bool [M]), the counter-evidence: bins whose
+    removal raised the class margin. Each attenuation x s of the ladder becomes SignedAmplitude(s), which
+    strengthens the opposing bins by 2 - s at the same change energy."""
+
+    orders: tuple[np.ndarray, ...]
+    opposing: np.ndarray
+
+
+def frequency_attack(run: AttackRun, ranked: np.ndarray, alternatives: Sequence[np.ndarray] = (),
+                     signed: SignedOrders | None = None) -> AttackResult:
     """Algorithm 2 (paper §5) on the bins in `ranked` (int [N], most promising first), under
     `run.settings`: the smallest n <= max_frequencies with the strongest allowed mutation (l. 5-12, n
     probed in batches by run.smallest), then the weakest mutation that still works at that n (l. 13-19).
-    With the `highest-snr` objective, the orders in `alternatives` (each int [N']) are searched too and
-    the flip with the highest SNR over all orders wins (`details["order"]`: 0 for `ranked`, i for the
-    i-th alternative); `fewest-frequencies` (the paper) uses `ranked` alone.
+    With the `highest-snr` objective, the orders in `alternatives` (each int [N']) are searched too, then
+    the `signed` orders with the ladder's attenuations made signed, and the flip with the highest SNR
+    over all of them wins (`details["order"]`: 0 for `ranked`, i for the i-th order after it);
+    `fewest-frequencies` (the paper) uses `ranked` alone.
 
     Returns run.conclude(...) or run.failed(...) (Status.NOTHING_TO_ALTER, NO_FLIP). Raises
     QueryBudgetExceeded while searching n (AttackStrategy turns it into a BUDGET record); a budget that
@@ -73,7 +92,12 @@ def frequency_attack(run: AttackRun, ranked: np.ndarray, alternatives: Sequence[
         return run.failed(Status.NOTHING_TO_ALTER, "no frequencies to alter")
     bins, ladder = ranked[:limit], settings.mutations
     if settings.objective == "highest-snr":
-        return _highest_snr(run, [order[: settings.max_frequencies] for order in (ranked, *alternatives)])
+        top = settings.max_frequencies
+        searches: list[Search] = [(order[:top], ladder.steps) for order in (ranked, *alternatives)]
+        if signed is not None:
+            strengthening = signed_steps(ctx.spectrum, ladder.steps, signed.opposing)
+            searches += [(order[:top], strengthening) for order in signed.orders if strengthening]
+        return _highest_snr(run, searches)
     snr = np.stack([snr_curve(ctx.spectrum, bins, m) for m in ladder])  # [steps, n]
     allowed = run.goal.constraint.allows_snr(snr)
     # The strongest step the SNR floor allows at each n (steps run weakest to strongest), or -1.
@@ -96,63 +120,85 @@ def frequency_attack(run: AttackRun, ranked: np.ndarray, alternatives: Sequence[
     return run.conclude(Adversarial(signals[steps.index(chosen)], n, ladder.steps[chosen], bins[:n]))
 
 
+def signed_steps(spectrum: Spectrum, ladder: Sequence[Mutation], opposing: np.ndarray) -> tuple[Mutation, ...]:
+    """The ladder's attenuations (Amplitude x s, 0 <= s < 1), in ladder order, as SignedAmplitude(s) that
+    strengthens the `opposing` bins (bool [M]) by 2 - s; empty when no bin opposes or no step attenuates."""
+    if not opposing.any():
+        return ()
+    amplified = tuple(spectrum.hz[opposing].tolist())
+    return tuple(SignedAmplitude(step.scale, amplified) for step in ladder
+                 if isinstance(step, Amplitude) and step.scale < 1)
+
+
 Best = tuple[float, int, int, int, np.ndarray]
-"""The best flip so far: (SNR in dB, order index, ladder step index, n, float32 [T] signal)."""
+"""The best flip so far: (SNR in dB, search index, ladder step index, n, float32 [T] signal)."""
 
 CHECK_QUERIES = 2
 """Queries kept back for AttackRun.conclude (the found signal, its 16-bit copy) while the search goes on
 with a flip already in hand, so looking for a quieter one can never cost the flip its check."""
 
 
-def _highest_snr(run: AttackRun, orders: list[np.ndarray]) -> AttackResult:
+def _highest_snr(run: AttackRun, searches: list[Search]) -> AttackResult:
     """The `highest-snr` objective: of the flips within the frequency budget, the one with the highest SNR.
 
-    For each order of bins (`orders`, each int [n], the first the main one) and each ladder step, weakest
-    first, the smallest n whose mutation of the order's top-n bins reaches the goal (batched search),
-    looking only at the n where that step would beat the best SNR found so far in any order (SNR falls as n
-    grows, so that is a prefix of sizes). An order equal to an earlier one is skipped; once a flip is in
-    hand, CHECK_QUERIES of the oracle's budget are held back for the final check.
+    For each search (an order of bins, the first the main one, and its mutations) and each mutation,
+    weakest first, the smallest n whose mutation of the order's top-n bins reaches the goal (batched
+    search), looking only at the n where that step would beat the best SNR found so far in any order (SNR
+    falls as n grows, so that is a prefix of sizes). A search equal to an earlier one is skipped; once a
+    flip is in hand, CHECK_QUERIES of the oracle's budget are held back for the final check.
     `details["tried"]` records each step's n (or None) in the main order, `details["tried_alternatives"]`
-    the same for the others (empty when skipped), `details["order"]` the order of the flip kept (0: main).
-    A budget that runs out after a flip was found keeps the best flip, with a note; before any flip, it
-    raises QueryBudgetExceeded. Searching several orders is ours, not the paper's (docs/design.md).
+    the same for the others (empty when skipped), `details["order"]` the search of the flip kept (0: main),
+    `details["amplified"]` how many of its bins a signed step strengthened. A budget that runs out after a
+    flip was found keeps the best flip, with a note; before any flip, it raises QueryBudgetExceeded.
+    Searching several orders is ours, not the paper's (docs/design.md).
     """
     best: Best | None = None
     tried: list[dict[str, int | None]] = []
-    for o, bins in enumerate(orders):
+    for o, (bins, steps) in enumerate(searches):
         tried.append({})
-        if any(np.array_equal(bins, earlier) for earlier in orders[:o]):
+        if any(np.array_equal(bins, earlier) and steps is earlier_steps for earlier, earlier_steps in searches[:o]):
             continue
-        best, exhausted = _search_order(run, o, bins, best, tried[o])
+        best, exhausted = _search_order(run, o, bins, steps, best, tried[o])
         if exhausted:
             break
     run.details["tried"] = tried[0]
-    if len(orders) > 1:
+    if len(searches) > 1:
         run.details["tried_alternatives"] = tried[1:]
     if best is None:
-        return run.failed(Status.NO_FLIP, f"no flip within {orders[0].size} frequencies")
+        return run.failed(Status.NO_FLIP, f"no flip within {searches[0][0].size} frequencies")
     _, o, i, n, signal = best
+    bins, step = searches[o][0][:n], searches[o][1][i]
     run.details["order"] = o
-    return run.conclude(Adversarial(signal, n, run.settings.mutations.steps[i], orders[o][:n]))
+    if isinstance(step, SignedAmplitude):
+        spectrum = run.ctx.spectrum
+        amplified = spectrum.hz[bins][np.isin(spectrum.hz[bins], step.amplified_hz)]
+        step = SignedAmplitude(step.scale, tuple(amplified.tolist()))
+        run.details["amplified"] = int(amplified.size)
+    return run.conclude(Adversarial(signal, n, step, bins))
 
 
-def _search_order(run: AttackRun, o: int, bins: np.ndarray, best: Best | None,
+def _step_name(step: Mutation) -> str:
+    """How `tried` names a step: describe(step); a signed one as "signed " and its attenuation's name."""
+    return f"signed {describe(Amplitude(step.scale))}" if isinstance(step, SignedAmplitude) else describe(step)
+
+
+def _search_order(run: AttackRun, o: int, bins: np.ndarray, steps: Sequence[Mutation], best: Best | None,
                   tried: dict[str, int | None]) -> tuple[Best | None, bool]:
-    """One order's part of `_highest_snr`: every ladder step on `bins` (int [n], order index `o`), filling
-    `tried`. Returns (the best flip so far, whether the budget ran out); raises QueryBudgetExceeded when it
-    runs out before any flip was found."""
-    ctx, ladder = run.ctx, run.settings.mutations
-    snr = np.stack([snr_curve(ctx.spectrum, bins, m) for m in ladder])  # [steps, n]
+    """One search of `_highest_snr`: every step of `steps` (weakest first) on `bins` (int [n], search index
+    `o`), filling `tried`. Returns (the best flip so far, whether the budget ran out); raises
+    QueryBudgetExceeded when it runs out before any flip was found."""
+    ctx = run.ctx
+    snr = np.stack([snr_curve(ctx.spectrum, bins, m) for m in steps])  # [steps, n]
     allowed = run.goal.constraint.allows_snr(snr)
-    for i, step in enumerate(ladder.steps):
+    for i, step in enumerate(steps):
         useful = allowed[i] & (snr[i] > (best[0] if best is not None else -np.inf))
         limit = int(np.flatnonzero(useful)[-1]) + 1 if useful.any() else 0
         if limit == 0:
-            tried[describe(step)] = None
+            tried[_step_name(step)] = None
             continue
 
-        def candidate(n: int, i: int = i, useful: np.ndarray = useful) -> np.ndarray | None:
-            return _mutated(ctx.spectrum, bins[:n], ladder.steps[i]) if useful[n - 1] else None
+        def candidate(n: int, step: Mutation = step, useful: np.ndarray = useful) -> np.ndarray | None:
+            return _mutated(ctx.spectrum, bins[:n], step) if useful[n - 1] else None
 
         def alias(n: int, step: Mutation = step) -> bytes | None:
             return ctx.spectrum.alias(bins[:n], step)
@@ -165,7 +211,7 @@ def _search_order(run: AttackRun, o: int, bins: np.ndarray, best: Best | None,
                 raise
             run.details["note"] = "the query budget ran out before every ladder step was searched"
             return best, True
-        tried[describe(step)] = None if found is None else found[0]
+        tried[_step_name(step)] = None if found is None else found[0]
         if found is not None and (best is None or snr[i, found[0] - 1] > best[0]):
             best = (float(snr[i, found[0] - 1]), o, i, found[0], found[1])
     return best, False
@@ -182,14 +228,19 @@ class RankedFrequencyAttack(AttackStrategy):
         """The bins the attack may alter (int [N]), most promising first."""
 
     def search(self, run: AttackRun, prepared: Any) -> AttackResult:
-        """frequency_attack on `rank(run.ctx, prepared)` (and `alternatives(prepared)`); raises
-        QueryBudgetExceeded as it does."""
-        return frequency_attack(run, self.rank(run.ctx, prepared), self.alternatives(prepared))
+        """frequency_attack on `rank(run.ctx, prepared)` (and `alternatives(prepared)`, `signed(prepared)`);
+        raises QueryBudgetExceeded as it does."""
+        return frequency_attack(run, self.rank(run.ctx, prepared), self.alternatives(prepared), self.signed(prepared))
 
     def alternatives(self, prepared: Any) -> tuple[np.ndarray, ...]:
         """Further orders of bins the `highest-snr` objective also searches (each int [N]; ours, not the
         paper's); none here."""
         return ()
+
+    def signed(self, prepared: Any) -> SignedOrders | None:
+        """Orders the `highest-snr` objective searches last with signed steps, and the bins they
+        strengthen (ours, not the paper's); none here: a ranking without causes knows no counter-evidence."""
+        return None
 
     def query_estimate(self) -> int:
         """About 40 model queries per clip: a dozen grid sizes, a few refinement rounds, the ladder, and the
@@ -217,8 +268,9 @@ class FourierParameters(Parameters):
     candidates: Candidates = Field(
         "attack", description="bins the attack may alter, most promising first: the discovery method's attack "
         "ranking of every bin (the default; freqrex-ns: drop per unit energy, with highest-snr also its "
-        "alternative, finest bands first, and the explanation order), the sufficient set (the paper), "
-        "the necessary set, or the whole explanation ranking",
+        "alternative, finest bands first, the explanation order, and two signed orders that weaken the "
+        "evidence and strengthen the counter-evidence), the sufficient set (the paper), the necessary set, "
+        "or the whole explanation ranking",
     )
 
 
@@ -226,7 +278,8 @@ class FourierParameters(Parameters):
 class FourierAttack(RankedFrequencyAttack):
     """Algorithm 2 (paper §5) on the clip's causal frequencies (`candidates`, default `attack`: every bin in
     the discovery method's attack order; `sufficient` is the paper's choice), after causal discovery on
-    the same clip (computed once per clip through the context).
+    the same clip (computed once per clip through the context). With `candidates: attack` and the
+    `highest-snr` objective it also searches the discovery's other attack orders (`alternatives`, `signed`).
 
     Parameters (FourierParameters): `candidates`. Raises InvalidInputError for an unknown parameter or value.
     """
@@ -270,9 +323,21 @@ class FourierAttack(RankedFrequencyAttack):
             return ()
         return (*prepared.attack_alternatives, prepared.ranking)
 
+    def signed(self, prepared: CausalResult) -> SignedOrders | None:
+        """With `candidates: attack`, the discovery's signed orders (CausalResult.signed_alternatives:
+        freqrex-ns and occlusion, evidence and counter-evidence by |drop| per unit energy) and its
+        counter-evidence (CausalResult.opposing); None for the other candidates or when the method finds
+        no counter-evidence. Why: a bin whose removal raised the class margin lowers it when strengthened,
+        as an evidence bin does when weakened, at the same change energy; loudness cannot tell the two
+        apart (docs/design.md, "Attacks")."""
+        if self.candidates != "attack" or prepared.opposing is None or not prepared.signed_alternatives:
+            return None
+        return SignedOrders(prepared.signed_alternatives, prepared.opposing)
+
     def query_estimate(self) -> int:
-        """Three times the engine's estimate when the `highest-snr` objective also searches the discovery's
-        alternative order and its explanation order (`candidates: attack`), else the engine's."""
+        """Five times the engine's estimate when the `highest-snr` objective also searches the discovery's
+        alternative order, its explanation order and its two signed orders (`candidates: attack`), else
+        the engine's."""
         estimate = super().query_estimate()
-        searches_three = self.candidates == "attack" and self.settings.objective == "highest-snr"
-        return 3 * estimate if searches_three else estimate
+        searches_five = self.candidates == "attack" and self.settings.objective == "highest-snr"
+        return 5 * estimate if searches_five else estimate

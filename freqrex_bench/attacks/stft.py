@@ -4,7 +4,9 @@ loudest frames only, the fewest frames that flip the class, escalating the frame
 For each frame size w (256, 512, 1024 by default; hop w/2 as scipy.signal.stft's default): map the
 Fourier bins Algorithm 2 changed to their nearest STFT bins F', order frames by the summed magnitude
 of F', and find the smallest m such that mutating F' in the top m frames reaches the goal (m probed in
-batches). The next frame size is tried only if this one failed, unless `all_frame_sizes` is set.
+batches). A signed mutation (SignedAmplitude) strengthens the cells nearest its amplified bins, except
+cells that are also nearest a weakened bin, which are weakened. The next frame size is tried only if
+this one failed, unless `all_frame_sizes` is set.
 If Algorithm 2 did not succeed, its candidate bins and the ladder's strongest mutation are used.
 The record's `prior_queries` counts what the Fourier attack and causal discovery spent before it.
 """
@@ -19,7 +21,7 @@ from pydantic import Field
 from ..errors import QueryBudgetExceeded
 from ..limits import MAX_FRAME
 from ..metrics import snr_db
-from ..mutations import Mutation, from_spec
+from ..mutations import Mutation, SignedAmplitude, from_spec
 from ..results import AttackResult
 from ..spectrum import STFTView
 from ..status import Status
@@ -39,6 +41,7 @@ def _frame_attack(
     cells = np.unique(view.nearest_bins(ctx.spectrum.hz[bins]))
     order = np.argsort(-np.abs(view.cells[cells]).sum(axis=0), kind="stable")
     limit = order.size if max_frames is None else min(max_frames, order.size)
+    mutation = on_cells(mutation, view, ctx.spectrum.hz[bins])
     mutated = np.asarray(mutation.apply(view.cells[cells], view.hz[cells, None]))
 
     def signal_of(m: int) -> np.ndarray:
@@ -54,6 +57,17 @@ def _frame_attack(
     frames, signal = found
     report["snr_db"] = snr_db(ctx.spectrum.signal, signal)
     return Adversarial(signal, frames, mutation, bins), report
+
+
+def on_cells(mutation: Mutation, view: STFTView, hz: np.ndarray) -> Mutation:
+    """The Fourier flip's `mutation` of the bins at `hz` (float [n], Hz) for the cells of `view`: itself,
+    unless it is a SignedAmplitude, whose amplified frequencies become the view's bins nearest an amplified
+    Fourier bin and nearest no weakened one (a cell both reach is weakened, as most of the edit is)."""
+    if not isinstance(mutation, SignedAmplitude):
+        return mutation
+    amplified = np.isin(hz, mutation.amplified_hz)
+    up = np.setdiff1d(view.nearest_bins(hz[amplified]), view.nearest_bins(hz[~amplified]))
+    return SignedAmplitude(mutation.scale, tuple(view.hz[up].tolist()))
 
 
 class STFTParameters(Parameters):

@@ -101,6 +101,8 @@ class CausalDiscovery(Strategy):
             attack_ranking=ranked.attack_order,
             attack_alternatives=ranked.attack_alternatives,
             ranking_lead=lead,
+            opposing=ranked.opposing,
+            signed_alternatives=ranked.signed_alternatives,
             subsets=subsets,
             inverse_label=None if inverse is None else int(np.argmax(inverse)),
             inverse_score=None if inverse is None else float(np.max(inverse)),

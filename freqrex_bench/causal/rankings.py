@@ -58,9 +58,12 @@ class Ranking:
     (int64 [M]; the same as `order` unless the method says otherwise), the `queries` it spent,
     method-specific `details`, `attack_alternatives`, further orders (each int64 [M]) an attack with
     the `highest-snr` objective also searches (occlusion: its finest bands first; ours, not the paper's),
-    and `explanation_alternatives`, further explanation orders (each int64 [M]) discovery also searches
+    `explanation_alternatives`, further explanation orders (each int64 [M]) discovery also searches
     for a sufficient prefix, the smallest leading (subsets.lead_by_sufficiency; freqrex-ns: its second
-    and third orders; ours, not the paper's)."""
+    and third orders; ours, not the paper's), and the counter-evidence: `opposing` (bool [M] or None), the
+    bins whose removal raised the class margin, and `signed_alternatives`, orders (each int64 [M]) of
+    evidence and counter-evidence together that a `highest-snr` attack searches weakening the one and
+    strengthening the other (occlusion; ours, not the paper's)."""
 
     order: np.ndarray
     values: np.ndarray
@@ -69,6 +72,8 @@ class Ranking:
     details: dict[str, object] = field(default_factory=dict)
     attack_alternatives: tuple[np.ndarray, ...] = ()
     explanation_alternatives: tuple[np.ndarray, ...] = ()
+    opposing: np.ndarray | None = None
+    signed_alternatives: tuple[np.ndarray, ...] = ()
 
 
 def margin(scores: np.ndarray, label: int) -> np.ndarray:
@@ -207,7 +212,9 @@ def occlusion(problem: Problem, budget: int) -> Ranking:
     sorts them by the key of their finest band first, coarser keys breaking ties: the first keeps to the
     best wide band, the second follows the best narrow ones wherever they lie, and neither wins on every
     model, so the `highest-snr` attack searches both. `values` are each bin's even share of its finest
-    band's drop.
+    band's drop. Bins whose finest band's removal raised the margin are counter-evidence (`opposing`);
+    `signed_alternatives` are the two orders again by |drop| per unit energy, for an attack that weakens
+    the evidence and strengthens the counter-evidence (mutations.SignedAmplitude).
     """
     spectrum, oracle, settings = problem.spectrum, problem.oracle, problem.settings
     before = oracle.queries
@@ -251,25 +258,48 @@ def occlusion(problem: Problem, budget: int) -> Ranking:
 
 def _occlusion_ranking(spectrum: Spectrum, nodes: list[_Node], energy: np.ndarray, clip_margin: float,
                        queries: int, alpha: float) -> Ranking:
-    """Attack order and values from the measured nodes (see `occlusion`)."""
-    n = spectrum.n_bins
+    """Attack orders, values and counter-evidence from the measured nodes (see `occlusion`). The signed
+    orders sort bins as the attack orders do, by |drop| / energy^alpha, so the bands whose removal raised
+    the margin (`opposing`) come in where their effect puts them rather than last."""
     floor = _evidence_floor(clip_margin)
+    keys, values, opposing = _band_keys(nodes, energy, floor, alpha, signed=False)
+    signed, _, _ = _band_keys(nodes, energy, floor, alpha, signed=True)
+
+    def coarse_to_fine(keys: np.ndarray) -> np.ndarray:
+        return np.lexsort((spectrum.magnitude, *(-keys[::-1])))
+
+    def finest_first(keys: np.ndarray) -> np.ndarray:
+        return np.lexsort((spectrum.magnitude, *(-keys)))
+
+    order = coarse_to_fine(keys)
+    return Ranking(order, values, queries, order, {"nodes": len(nodes)}, (finest_first(keys),),
+                   opposing=opposing, signed_alternatives=(coarse_to_fine(signed), finest_first(signed)))
+
+
+def _band_keys(nodes: list[_Node], energy: np.ndarray, floor: float, alpha: float,
+               signed: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each bin's band key at every depth, float64 [depth + 1, M]: drop / energy^alpha of its band at that
+    depth (|drop| if `signed`), -inf where the drop (|drop|) is not above float noise `floor`; bins not
+    refined that deep keep their deepest key. Also each bin's even share of its finest band's positive
+    drop (float64 [M]) and whether that drop is negative beyond `floor` (bool [M], counter-evidence)."""
+    n = energy.size
     depth = max((node.depth for node in nodes), default=0)
     keys = np.full((depth + 1, n), -np.inf)
     finest = np.full(n, -1)
     values = np.zeros(n)
+    opposing = np.zeros(n, dtype=bool)
     for node in sorted(nodes, key=lambda node: node.depth):
         band = slice(node.lo, node.hi)
         span_energy = max(float(energy[band].sum()), 1e-30)
-        keys[node.depth, band] = node.drop / span_energy ** alpha if node.drop > floor else -np.inf
+        effect = abs(node.drop) if signed else node.drop
+        keys[node.depth, band] = effect / span_energy ** alpha if effect > floor else -np.inf
         finest[band] = node.depth
         values[band] = max(node.drop, 0.0) / (node.hi - node.lo)
-    for level in range(1, depth + 1):  # bins not refined that deep keep their deepest key
+        opposing[band] = node.drop < -floor
+    for level in range(1, depth + 1):
         shallow = finest < level
         keys[level, shallow] = keys[level - 1, shallow]
-    order = np.lexsort((spectrum.magnitude, *(-keys[::-1])))
-    finest_first = np.lexsort((spectrum.magnitude, *(-keys)))
-    return Ranking(order, values, queries, order, {"nodes": len(nodes)}, (finest_first,))
+    return keys, values, opposing
 
 
 def pruned_sufficient(problem: Problem, order: np.ndarray, budget: int) -> tuple[np.ndarray | None, int]:
@@ -387,7 +417,8 @@ def freqrex_ns(problem: Problem, budget: int) -> Ranking:
                "keep_queries": keep.queries, "prune_queries": pruned_queries, "remove_queries": remove.queries,
                **remove.details}
     return Ranking(orders[0], keep.values, keep.queries + pruned_queries + remove.queries, remove.attack_order,
-                   details, remove.attack_alternatives, tuple(orders[1:]))
+                   details, remove.attack_alternatives, tuple(orders[1:]), remove.opposing,
+                   remove.signed_alternatives)
 
 
 RANKERS: dict[str, Callable[[Problem, int], Ranking]] = {

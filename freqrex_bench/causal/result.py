@@ -40,8 +40,8 @@ class Subset:
 
 @dataclass
 class CausalResult:
-    """Everything causal discovery learnt about one clip's decision (paper Defs. 1-4); its fields are
-    public API (README's quickstart reads them).
+    """Everything causal discovery learnt about one clip's decision (paper Defs. 1-4); its fields are public API
+    (README's quickstart reads them).
 
     `label` is the original top-1 index and `score` its probability; `hz` float64 [M] the bin frequencies in Hz;
     `responsibility` float64 [M] the per-bin values of the method's explanation (for `paper` and `freqrex-ns`: the
@@ -51,11 +51,14 @@ class CausalResult:
     and `attack_alternatives` further orders (each int64 [M]) the `highest-snr` Fourier attack also searches
     (freqrex-ns, occlusion: the finest bands first; empty otherwise), before `ranking` itself. `ranking_lead` says
     which explanation order leads `ranking`: 0 the method's own, i > 0 its i-th alternative, whose sufficient prefix
-    was smaller (subsets.lead_by_sufficiency; freqrex-ns only). `subsets` maps "sufficient", "necessary", "complete"
-    to the Subset found. `inverse_label` and `inverse_score` are the decision on the clip without its necessary bins
-    (paper §6, "Inversion"), else None. `queries` (model queries) and `seconds` cover the whole explain() call
-    (including classifying the clip and silence); `responsibility_queries` and `extraction_queries` are the two
-    phases; `emd` per iteration as in ResponsibilityMap. `stopped` is None, Status.BUDGET or
+    was smaller (subsets.lead_by_sufficiency; freqrex-ns only). `opposing` bool [M] (or None) marks the counter-
+    evidence, bins whose removal raised the class margin, and `signed_alternatives` (each int64 [M]) are orders of
+    evidence and counter-evidence together that the Fourier attack searches last, weakening the one and
+    strengthening the other (freqrex-ns, occlusion; empty otherwise). `subsets` maps "sufficient", "necessary",
+    "complete" to the Subset found. `inverse_label` and `inverse_score` are the decision on the clip without its
+    necessary bins (paper §6, "Inversion"), else None. `queries` (model queries) and `seconds` cover the whole
+    explain() call (including classifying the clip and silence); `responsibility_queries` and `extraction_queries`
+    are the two phases; `emd` per iteration as in ResponsibilityMap. `stopped` is None, Status.BUDGET or
     Status.SILENCE_IS_CLASS; `settings` the CausalSettings used, as a dict.
     """
 
@@ -83,6 +86,8 @@ class CausalResult:
     settings: dict[str, Any] = field(default_factory=dict)
     attack_alternatives: tuple[np.ndarray, ...] = ()
     ranking_lead: int = 0
+    opposing: np.ndarray | None = None
+    signed_alternatives: tuple[np.ndarray, ...] = ()
 
     def _bins(self, kind: str) -> np.ndarray | None:
         subset = self.subsets.get(kind)

@@ -3,8 +3,9 @@
 Each mutation maps `coeffs` at frequencies `hz` to new coefficients, elementwise, so it applies the
 same way to a clip's rfft bins and to STFT cells. They are the ordered mutations Δ of paper §5, Alg. 2
 ("a series of amplitude scalars, or delay durations"). Strengths follow docs/design.md: Amplitude |log scale|
-(removal, scale 0, is the strongest), Phase the angle turned (wrapped to [0, pi], so Phase(2 pi) is
-the identity with strength 0), Delay |seconds|, Compose the sum of its parts.
+(removal, scale 0, is the strongest), SignedAmplitude as its scale's Amplitude, Phase the angle turned
+(wrapped to [0, pi], so Phase(2 pi) is the identity with strength 0), Delay |seconds|, Compose the sum of
+its parts.
 """
 
 from __future__ import annotations
@@ -57,6 +58,43 @@ class Amplitude:
 
     def __str__(self) -> str:
         return "removal" if self.scale == 0 else f"amplitude x{self.scale:g}"
+
+
+@dataclass(frozen=True)
+class SignedAmplitude:
+    """Attenuate the selected coefficients by `scale` (0 <= scale < 1), except those at the frequencies
+    `amplified_hz` (Hz, exactly as the spectrum gives them), which are amplified by 2 - scale: each
+    coefficient changes by the same fraction |1 - scale| of itself, so the change energy is what
+    attenuating them all would cost. Ours, not the paper's: the causal Fourier attack weakens the evidence
+    for the class and strengthens the counter-evidence (bins whose removal raised the class margin)
+    together (docs/design.md, "Attacks"). Raises InvalidInputError for a scale outside [0, 1) or a
+    non-finite frequency."""
+
+    scale: float
+    amplified_hz: tuple[float, ...]
+
+    def __post_init__(self) -> None:
+        if not (math.isfinite(self.scale) and 0 <= self.scale < 1):
+            raise InvalidInputError(f"a signed amplitude's scale must be in [0, 1), got {self.scale!r}")
+        amplified = tuple(float(hz) for hz in self.amplified_hz)
+        if not all(math.isfinite(hz) for hz in amplified):
+            raise InvalidInputError(f"amplified frequencies must be finite numbers of Hz, got {self.amplified_hz!r}")
+        object.__setattr__(self, "amplified_hz", amplified)
+
+    @property
+    def strength(self) -> float:
+        """As Amplitude(scale): |ln scale|, inf for scale 0."""
+        return Amplitude(self.scale).strength
+
+    def apply(self, coeffs: np.ndarray, hz: np.ndarray) -> np.ndarray:
+        """`coeffs` (complex, any shape) times 2 - scale where `hz` (Hz, broadcast against them) is one of
+        `amplified_hz`, else times scale (as float32); same shape."""
+        factor = np.where(np.isin(np.asarray(hz), self.amplified_hz), 2 - self.scale, self.scale)
+        return coeffs * factor.astype(np.float32)
+
+    def __str__(self) -> str:
+        weakened = "removal" if self.scale == 0 else f"amplitude x{self.scale:g}"
+        return f"{weakened}, x{2 - self.scale:g} at {len(self.amplified_hz)} counter-evidence frequencies"
 
 
 @dataclass(frozen=True)
@@ -142,16 +180,20 @@ _FIELDS = {"amplitude": "scale", "phase": "radians", "delay": "seconds"}
 
 def from_spec(spec: Mutation | Mapping[str, Any] | Sequence[Any]) -> Mutation:
     """Build a mutation from plain data: {amplitude: 0.5}, {phase: 1.57} (radians), {delay: 0.001}
-    (seconds), or a list of those (composed in order); a Mutation is returned as it is. A mapping with
-    several keys composes them in the order written. Raises InvalidInputError for an unknown kind, a
-    value that is not a number (or is out of range), or an empty mapping or list."""
+    (seconds), {signed: {scale: 0.5, amplified_hz: [440.0]}} (SignedAmplitude), or a list of those
+    (composed in order); a Mutation is returned as it is. A mapping with several keys composes them in the
+    order written. Raises InvalidInputError for an unknown kind, a value that is not a number (or is out of
+    range), or an empty mapping or list."""
     if isinstance(spec, Mutation):
         return spec
+    if isinstance(spec, Mapping) and set(spec) == {"signed"}:
+        return _signed(spec["signed"])
     if isinstance(spec, Mapping):
         unknown = set(spec) - set(_KINDS)
         if unknown or not spec:
             raise InvalidInputError(
-                f"a mutation is one of {sorted(_KINDS)} with a number, got {dict(spec)!r}"
+                f"a mutation is one of {sorted(_KINDS)} with a number, or signed with {{scale, amplified_hz}}, "
+                f"got {dict(spec)!r}"
             )
         parts: list[Mutation] = [_KINDS[kind](_number(kind, value)) for kind, value in spec.items()]
         return parts[0] if len(parts) == 1 else Compose(*parts)
@@ -165,10 +207,23 @@ def to_spec(mutation: Mutation) -> Any:
     of them for Compose. Raises InvalidInputError for a Mutation that is not one of this module's kinds."""
     if isinstance(mutation, Compose):
         return [to_spec(part) for part in mutation.parts]
+    if isinstance(mutation, SignedAmplitude):
+        return {"signed": {"scale": float(mutation.scale), "amplified_hz": list(mutation.amplified_hz)}}
     for kind, cls in _KINDS.items():
         if isinstance(mutation, cls):
             return {kind: float(getattr(mutation, _FIELDS[kind]))}
     raise InvalidInputError(f"no plain-data form for {mutation!r}")
+
+
+def _signed(value: Any) -> SignedAmplitude:
+    """SignedAmplitude from {scale: number, amplified_hz: [numbers]}; InvalidInputError otherwise."""
+    if not isinstance(value, Mapping) or set(value) != {"scale", "amplified_hz"}:
+        raise InvalidInputError(f"a signed mutation is {{scale: number, amplified_hz: [Hz, ...]}}, got {value!r}")
+    amplified = value["amplified_hz"]
+    if isinstance(amplified, str) or not isinstance(amplified, Sequence):
+        raise InvalidInputError(f"amplified_hz must be a list of numbers of Hz, got {amplified!r}")
+    return SignedAmplitude(_number("signed scale", value["scale"]),
+                           tuple(_number("amplified_hz", hz) for hz in amplified))
 
 
 def _number(kind: str, value: Any) -> float:
