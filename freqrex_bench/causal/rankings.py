@@ -261,9 +261,7 @@ def _occlusion_ranking(spectrum: Spectrum, nodes: list[_Node], energy: np.ndarra
     """Attack orders, values and counter-evidence from the measured nodes (see `occlusion`). The signed
     orders sort bins as the attack orders do, by |drop| / energy^alpha, so the bands whose removal raised
     the margin (`opposing`) come in where their effect puts them rather than last."""
-    floor = _evidence_floor(clip_margin)
-    keys, values, opposing = _band_keys(nodes, energy, floor, alpha, signed=False)
-    signed, _, _ = _band_keys(nodes, energy, floor, alpha, signed=True)
+    keys, signed, values, opposing = _band_keys(nodes, energy, _evidence_floor(clip_margin), alpha)
 
     def coarse_to_fine(keys: np.ndarray) -> np.ndarray:
         return np.lexsort((spectrum.magnitude, *(-keys[::-1])))
@@ -276,30 +274,30 @@ def _occlusion_ranking(spectrum: Spectrum, nodes: list[_Node], energy: np.ndarra
                    opposing=opposing, signed_alternatives=(coarse_to_fine(signed), finest_first(signed)))
 
 
-def _band_keys(nodes: list[_Node], energy: np.ndarray, floor: float, alpha: float,
-               signed: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Each bin's band key at every depth, float64 [depth + 1, M]: drop / energy^alpha of its band at that
-    depth (|drop| if `signed`), -inf where the drop (|drop|) is not above float noise `floor`; bins not
-    refined that deep keep their deepest key. Also each bin's even share of its finest band's positive
+def _band_keys(nodes: list[_Node], energy: np.ndarray, floor: float,
+               alpha: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Each bin's band keys at every depth, two float64 [depth + 1, M]: drop / energy^alpha of its band at
+    that depth, and |drop| / energy^alpha, each -inf where that drop is not above float noise `floor`; bins
+    not refined that deep keep their deepest keys. Also each bin's even share of its finest band's positive
     drop (float64 [M]) and whether that drop is negative beyond `floor` (bool [M], counter-evidence)."""
     n = energy.size
     depth = max((node.depth for node in nodes), default=0)
-    keys = np.full((depth + 1, n), -np.inf)
+    keys = np.full((2, depth + 1, n), -np.inf)
     finest = np.full(n, -1)
     values = np.zeros(n)
     opposing = np.zeros(n, dtype=bool)
     for node in sorted(nodes, key=lambda node: node.depth):
         band = slice(node.lo, node.hi)
         span_energy = max(float(energy[band].sum()), 1e-30)
-        effect = abs(node.drop) if signed else node.drop
-        keys[node.depth, band] = effect / span_energy ** alpha if effect > floor else -np.inf
+        for k, effect in enumerate((node.drop, abs(node.drop))):
+            keys[k, node.depth, band] = effect / span_energy ** alpha if effect > floor else -np.inf
         finest[band] = node.depth
         values[band] = max(node.drop, 0.0) / (node.hi - node.lo)
         opposing[band] = node.drop < -floor
     for level in range(1, depth + 1):
         shallow = finest < level
-        keys[level, shallow] = keys[level - 1, shallow]
-    return keys, values, opposing
+        keys[:, level, shallow] = keys[:, level - 1, shallow]
+    return keys[0], keys[1], values, opposing
 
 
 def pruned_sufficient(problem: Problem, order: np.ndarray, budget: int) -> tuple[np.ndarray | None, int]:

@@ -14,6 +14,7 @@ import math
 import numbers
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
@@ -86,10 +87,20 @@ class SignedAmplitude:
         """As Amplitude(scale): |ln scale|, inf for scale 0."""
         return Amplitude(self.scale).strength
 
+    @cached_property
+    def _sorted_hz(self) -> np.ndarray:
+        """`amplified_hz` as a sorted float64 array, built once: every candidate of an attack's search applies
+        the mutation to the whole spectrum, and a tuple of 10^5 frequencies is slow to convert each time."""
+        return np.unique(np.asarray(self.amplified_hz, dtype=np.float64))
+
     def apply(self, coeffs: np.ndarray, hz: np.ndarray) -> np.ndarray:
         """`coeffs` (complex, any shape) times 2 - scale where `hz` (Hz, broadcast against them) is one of
         `amplified_hz`, else times scale (as float32); same shape."""
-        factor = np.where(np.isin(np.asarray(hz), self.amplified_hz), 2 - self.scale, self.scale)
+        hz, amplified = np.asarray(hz, dtype=np.float64), self._sorted_hz
+        if amplified.size == 0:
+            return coeffs * np.float32(self.scale)
+        at = np.minimum(np.searchsorted(amplified, hz), amplified.size - 1)
+        factor = np.where(amplified[at] == hz, 2 - self.scale, self.scale)
         return coeffs * factor.astype(np.float32)
 
     def __str__(self) -> str:
