@@ -11,6 +11,7 @@ from freqrex_bench.mutations import (
     Amplitude,
     Compose,
     Delay,
+    Gains,
     Ladder,
     Phase,
     SignedAmplitude,
@@ -106,13 +107,42 @@ def test_a_signed_amplitude_on_stft_cells_strengthens_the_cells_only_its_amplifi
     assert on_cells(Amplitude(0.5), view, hz) == Amplitude(0.5)
 
 
+def test_gains_scale_each_listed_frequency_by_its_own_gain_and_leave_the_rest(spectrum):
+    """x0.5 at 100 Hz and x1.5 at 200 Hz, nothing else touched; plain data round trip; it orders as its scale's
+    attenuation."""
+    gains = Gains(0.9, (200.0, 100.0), (1.5, 0.5))
+    edited = gains.apply(spectrum.coeffs, spectrum.hz)
+    at_100, at_200 = spectrum.hz == 100.0, spectrum.hz == 200.0
+    rest = ~(at_100 | at_200)
+    assert np.allclose(edited[at_100], 0.5 * spectrum.coeffs[at_100])
+    assert np.allclose(edited[at_200], 1.5 * spectrum.coeffs[at_200])
+    assert np.array_equal(edited[rest], spectrum.coeffs[rest])
+    assert gains.strength == Amplitude(0.9).strength
+    assert from_spec(to_spec(gains)) == gains
+    assert to_spec(gains) == {"gains": {"scale": 0.9, "hz": [200.0, 100.0], "gains": [1.5, 0.5]}}
+    assert str(gains) == "amplitude x0.9 shaped by effect (x0.5 to x1.5) at 2 frequencies"
+
+
+def test_gains_on_stft_cells_take_the_mean_gain_of_the_bins_nearest_each_cell(spectrum):
+    """Fourier bins 10 Hz apart, cells 62.5 Hz apart: 2000 and 2010 Hz share cell 32, 500 Hz is cell 8."""
+    view = spectrum.stft(256, hop=128)
+    hz = np.array([500.0, 2000.0, 2010.0])
+    mapped = on_cells(Gains(0.75, tuple(hz), (1.25, 0.5, 0.75)), view, hz)
+    assert mapped == Gains(0.75, (float(view.hz[8]), float(view.hz[32])), (1.25, 0.625))
+
+
 @pytest.mark.parametrize(
     ("spec", "message"),
     [({"gain": 2}, "one of"), ({"amplitude": "loud"}, "needs a number"), ({"amplitude": -1}, ">= 0"),
      ("remove", "a mapping"), ({"phase": float("nan")}, "finite"), ([], "a mapping"),
      ({"signed": {"scale": 1.0, "amplified_hz": []}}, r"\[0, 1\)"), ({"signed": 0.5}, "scale: number"),
      ({"signed": {"scale": 0.5, "amplified_hz": "440"}}, "list of numbers"),
-     ({"signed": {"scale": 0.5, "amplified_hz": [float("inf")]}}, "finite")],
+     ({"signed": {"scale": 0.5, "amplified_hz": [float("inf")]}}, "finite"),
+     ({"gains": {"scale": 0.5, "hz": [1.0]}}, "scale: number, hz"), ({"gains": {"scale": 1, "hz": [], "gains": []}},
+                                                                     r"\[0, 1\)"),
+     ({"gains": {"scale": 0.5, "hz": [1.0], "gains": [0.5, 0.5]}}, "one gain per frequency"),
+     ({"gains": {"scale": 0.5, "hz": [1.0], "gains": [-1.0]}}, ">= 0"),
+     ({"gains": {"scale": 0.5, "hz": "1", "gains": [1.0]}}, "lists of numbers")],
 )
 def test_bad_specs_say_what_is_expected(spec, message):
     with pytest.raises(InvalidInputError, match=message):

@@ -113,8 +113,8 @@ INVALID = [
     ({"discovery.p": 1}, "discovery.p: Input should be greater than or equal to 2"),
     ({"discovery.partition": "bands"}, "discovery.partition: Input should be 'contiguous' or 'scatter'"),
     ({"attacks.ladder": [{"volume": 2}]},
-     "attacks.ladder: a mutation is one of ['amplitude', 'delay', 'phase'] with a number, or signed with "
-     "{scale, amplified_hz}, got {'volume': 2}"),
+     "attacks.ladder: a mutation is one of ['amplitude', 'delay', 'phase'] with a number, signed with "
+     "{scale, amplified_hz} or gains with {scale, hz, gains}, got {'volume': 2}"),
     ({"attacks.max_frequencies": 0}, "attacks.max_frequencies: Input should be greater than or equal to 1"),
     ({"attacks.min_snr_db": "loud"}, "attacks.min_snr_db: Input should be a valid number"),
     ({"attacks.target_class": 1.5}, "attacks.target_class"),

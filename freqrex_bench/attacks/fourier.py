@@ -7,8 +7,8 @@ still works (ties in strength: the one with the higher SNR). Objective `highest-
 each mutation, weakest first, the smallest n that flips with it, searched only where it could beat the
 best SNR found so far; the flip with the highest SNR wins, over the main order and any alternative
 orders the attack offers (the causal attack: the discovery's further attack orders, then its explanation
-order, then its signed orders, where each attenuation x s of the ladder weakens the evidence by s and
-strengthens the counter-evidence by 2 - s: SignedAmplitude). The causal attack takes its candidate bins
+order, then its signed orders, where each attenuation of the ladder is shaped by the measured effect of
+each bin: attacks.shaped). The causal attack takes its candidate bins
 from the discovery (by default every bin in the method's attack orders); the frequency baselines run the
 same engine (`RankedFrequencyAttack`) on another ranking.
 """
@@ -16,7 +16,7 @@ same engine (`RankedFrequencyAttack`) on another ranking.
 from __future__ import annotations
 
 from abc import abstractmethod
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -26,7 +26,7 @@ from pydantic import Field
 from ..causal import CausalDiscovery, CausalResult
 from ..errors import QueryBudgetExceeded
 from ..metrics import snr_of_energy, spectral_change_energy
-from ..mutations import Amplitude, Mutation, SignedAmplitude, describe
+from ..mutations import Gains, Mutation
 from ..results import AttackResult
 from ..spectrum import Spectrum
 from ..status import Status
@@ -34,6 +34,7 @@ from ..strategy import Context, Parameters, register
 from .base import AttackStrategy
 from .run import Adversarial, AttackRun
 from .settings import AttackSettings
+from .shaped import ShapedStep, shaped_steps
 
 Candidates = Literal["attack", "sufficient", "necessary", "ranking"]
 
@@ -54,19 +55,21 @@ def _mutated(spectrum: Spectrum, bins: np.ndarray, mutation: Mutation) -> np.nda
     return spectrum.mutate(mask, mutation)[0]
 
 
-Search = tuple[np.ndarray, Sequence[Mutation]]
-"""One order of bins (int [n], most promising first) and the mutations (weakest first) tried on it."""
+Step = Mutation | ShapedStep
+"""A step of the `highest-snr` search: a mutation of the ladder, or an attenuation shaped by effect."""
+
+Search = tuple[np.ndarray, Sequence[Step]]
+"""One order of bins (int [n], most promising first) and the steps (weakest first) tried on it."""
 
 
 @dataclass(frozen=True)
 class SignedOrders:
-    """Orders of bins the `highest-snr` search walks with signed steps (ours, not the paper's): `orders`
-    (each int64 [N], most promising first) and `opposing` (bool [M]), the counter-evidence: bins whose
-    removal raised the class margin. Each attenuation x s of the ladder becomes SignedAmplitude(s), which
-    strengthens the opposing bins by 2 - s at the same change energy."""
+    """Orders of bins the `highest-snr` search walks with effect-shaped steps (ours, not the paper's): `orders`
+    (each int64 [N], evidence and counter-evidence by the size of their effect per unit energy) and `effect`
+    (float [M]), each bin's margin drop per unit energy, negative for counter-evidence (attacks.shaped)."""
 
     orders: tuple[np.ndarray, ...]
-    opposing: np.ndarray
+    effect: np.ndarray
 
 
 def frequency_attack(run: AttackRun, ranked: np.ndarray, alternatives: Sequence[np.ndarray] = (),
@@ -75,7 +78,8 @@ def frequency_attack(run: AttackRun, ranked: np.ndarray, alternatives: Sequence[
     `run.settings`: the smallest n <= max_frequencies with the strongest allowed mutation (l. 5-12, n
     probed in batches by run.smallest), then the weakest mutation that still works at that n (l. 13-19).
     With the `highest-snr` objective, the orders in `alternatives` (each int [N']) are searched too, then
-    the `signed` orders with the ladder's attenuations made signed, and the flip with the highest SNR
+    the `signed` orders with the ladder's attenuations shaped by each bin's effect (attacks.shaped:
+    evidence weakened and counter-evidence strengthened in proportion to it), and the flip with the highest SNR
     over all of them wins (`details["order"]`: 0 for `ranked`, i for the i-th order after it);
     `fewest-frequencies` (the paper) uses `ranked` alone.
 
@@ -95,8 +99,8 @@ def frequency_attack(run: AttackRun, ranked: np.ndarray, alternatives: Sequence[
         top = settings.max_frequencies
         searches: list[Search] = [(order[:top], ladder.steps) for order in (ranked, *alternatives)]
         if signed is not None:
-            strengthening = signed_steps(ctx.spectrum, ladder.steps, signed.opposing)
-            searches += [(order[:top], strengthening) for order in signed.orders if strengthening]
+            shaped = shaped_steps(ladder.steps, signed.effect)
+            searches += [(order[:top], shaped) for order in signed.orders if shaped]
         return _highest_snr(run, searches)
     snr = np.stack([snr_curve(ctx.spectrum, bins, m) for m in ladder])  # [steps, n]
     allowed = run.goal.constraint.allows_snr(snr)
@@ -120,16 +124,6 @@ def frequency_attack(run: AttackRun, ranked: np.ndarray, alternatives: Sequence[
     return run.conclude(Adversarial(signals[steps.index(chosen)], n, ladder.steps[chosen], bins[:n]))
 
 
-def signed_steps(spectrum: Spectrum, ladder: Sequence[Mutation], opposing: np.ndarray) -> tuple[Mutation, ...]:
-    """The ladder's attenuations (Amplitude x s, 0 <= s < 1), in ladder order, as SignedAmplitude(s) that
-    strengthens the `opposing` bins (bool [M]) by 2 - s; empty when no bin opposes or no step attenuates."""
-    if not opposing.any():
-        return ()
-    amplified = tuple(spectrum.hz[opposing].tolist())
-    return tuple(SignedAmplitude(step.scale, amplified) for step in ladder
-                 if isinstance(step, Amplitude) and step.scale < 1)
-
-
 Best = tuple[float, int, int, int, np.ndarray]
 """The best flip so far: (SNR in dB, search index, ladder step index, n, float32 [T] signal)."""
 
@@ -141,14 +135,16 @@ with a flip already in hand, so looking for a quieter one can never cost the fli
 def _highest_snr(run: AttackRun, searches: list[Search]) -> AttackResult:
     """The `highest-snr` objective: of the flips within the frequency budget, the one with the highest SNR.
 
-    For each search (an order of bins, the first the main one, and its mutations) and each mutation,
-    weakest first, the smallest n whose mutation of the order's top-n bins reaches the goal (batched
-    search), looking only at the n where that step would beat the best SNR found so far in any order (SNR
-    falls as n grows, so that is a prefix of sizes). A search equal to an earlier one is skipped; once a
-    flip is in hand, CHECK_QUERIES of the oracle's budget are held back for the final check.
+    For each search (an order of bins, the first the main one, and its steps: mutations of the ladder, or
+    attenuations shaped by effect, whose mutation depends on n) and each step, weakest first, the smallest
+    n whose mutation of the order's top-n bins reaches the goal (batched search), looking only at the n
+    where that step would beat the best SNR found so far in any order (every step's SNR at each n is known
+    from the spectrum; for a ladder mutation it falls as n grows, so that is a prefix of sizes). A search
+    equal to an earlier one is skipped; once a flip is in hand, CHECK_QUERIES of the oracle's budget are
+    held back for the final check.
     `details["tried"]` records each step's n (or None) in the main order, `details["tried_alternatives"]`
     the same for the others (empty when skipped), `details["order"]` the search of the flip kept (0: main),
-    `details["amplified"]` how many of its bins a signed step strengthened. A budget that runs out after a
+    `details["amplified"]` how many of its bins a shaped step strengthened. A budget that runs out after a
     flip was found keeps the best flip, with a note; before any flip, it raises QueryBudgetExceeded.
     Searching several orders is ours, not the paper's (docs/design.md).
     """
@@ -169,39 +165,44 @@ def _highest_snr(run: AttackRun, searches: list[Search]) -> AttackResult:
     _, o, i, n, signal = best
     bins, step = searches[o][0][:n], searches[o][1][i]
     run.details["order"] = o
-    if isinstance(step, SignedAmplitude):
-        spectrum = run.ctx.spectrum
-        amplified = spectrum.hz[bins][np.isin(spectrum.hz[bins], step.amplified_hz)]
-        step = SignedAmplitude(step.scale, tuple(amplified.tolist()))
-        run.details["amplified"] = int(amplified.size)
-    return run.conclude(Adversarial(signal, n, step, bins))
+    mutation = _sized(step, run.ctx.spectrum, bins)(n)
+    if isinstance(mutation, Gains):
+        run.details["amplified"] = sum(gain > 1 for gain in mutation.gains)
+    return run.conclude(Adversarial(signal, n, mutation, bins))
 
 
-def _step_name(step: Mutation) -> str:
-    """How `tried` names a step: describe(step); a signed one as "signed " and its attenuation's name."""
-    return f"signed {describe(Amplitude(step.scale))}" if isinstance(step, SignedAmplitude) else describe(step)
+def _sized(step: Step, spectrum: Spectrum, bins: np.ndarray) -> Callable[[int], Mutation]:
+    """n -> the mutation `step` makes of the top n of `bins` (int [N]): a ladder mutation itself, a shaped
+    step its Gains for those n bins."""
+    if not isinstance(step, ShapedStep):
+        return lambda n: step
+    depths = step.depths(spectrum, bins)
+    return lambda n: step.gains(spectrum, bins[:n], depths[n - 1, :n])
 
 
-def _search_order(run: AttackRun, o: int, bins: np.ndarray, steps: Sequence[Mutation], best: Best | None,
+def _search_order(run: AttackRun, o: int, bins: np.ndarray, steps: Sequence[Step], best: Best | None,
                   tried: dict[str, int | None]) -> tuple[Best | None, bool]:
     """One search of `_highest_snr`: every step of `steps` (weakest first) on `bins` (int [n], search index
     `o`), filling `tried`. Returns (the best flip so far, whether the budget ran out); raises
     QueryBudgetExceeded when it runs out before any flip was found."""
     ctx = run.ctx
-    snr = np.stack([snr_curve(ctx.spectrum, bins, m) for m in steps])  # [steps, n]
+    snr = np.stack([m.snr(ctx.spectrum, bins) if isinstance(m, ShapedStep) else snr_curve(ctx.spectrum, bins, m)
+                    for m in steps])  # [steps, n]
     allowed = run.goal.constraint.allows_snr(snr)
     for i, step in enumerate(steps):
         useful = allowed[i] & (snr[i] > (best[0] if best is not None else -np.inf))
         limit = int(np.flatnonzero(useful)[-1]) + 1 if useful.any() else 0
         if limit == 0:
-            tried[_step_name(step)] = None
+            tried[str(step)] = None
             continue
 
-        def candidate(n: int, step: Mutation = step, useful: np.ndarray = useful) -> np.ndarray | None:
-            return _mutated(ctx.spectrum, bins[:n], step) if useful[n - 1] else None
+        at = _sized(step, ctx.spectrum, bins)
 
-        def alias(n: int, step: Mutation = step) -> bytes | None:
-            return ctx.spectrum.alias(bins[:n], step)
+        def candidate(n: int, at: Callable[[int], Mutation] = at, useful: np.ndarray = useful) -> np.ndarray | None:
+            return _mutated(ctx.spectrum, bins[:n], at(n)) if useful[n - 1] else None
+
+        def alias(n: int, at: Callable[[int], Mutation] = at) -> bytes | None:
+            return ctx.spectrum.alias(bins[:n], at(n))
 
         try:
             with ctx.oracle.holding_back(CHECK_QUERIES if best is not None else 0):
@@ -211,7 +212,7 @@ def _search_order(run: AttackRun, o: int, bins: np.ndarray, steps: Sequence[Muta
                 raise
             run.details["note"] = "the query budget ran out before every ladder step was searched"
             return best, True
-        tried[_step_name(step)] = None if found is None else found[0]
+        tried[str(step)] = None if found is None else found[0]
         if found is not None and (best is None or snr[i, found[0] - 1] > best[0]):
             best = (float(snr[i, found[0] - 1]), o, i, found[0], found[1])
     return best, False
@@ -238,8 +239,8 @@ class RankedFrequencyAttack(AttackStrategy):
         return ()
 
     def signed(self, prepared: Any) -> SignedOrders | None:
-        """Orders the `highest-snr` objective searches last with signed steps, and the bins they
-        strengthen (ours, not the paper's); none here: a ranking without causes knows no counter-evidence."""
+        """Orders the `highest-snr` objective searches last with steps shaped by each bin's measured effect,
+        and those effects (ours, not the paper's); none here: a ranking without causes measures no effect."""
         return None
 
     def query_estimate(self) -> int:
@@ -268,8 +269,9 @@ class FourierParameters(Parameters):
     candidates: Candidates = Field(
         "attack", description="bins the attack may alter, most promising first: the discovery method's attack "
         "ranking of every bin (the default; freqrex-ns: drop per unit energy, with highest-snr also its "
-        "alternative, finest bands first, the explanation order, and two signed orders that weaken the "
-        "evidence and strengthen the counter-evidence), the sufficient set (the paper), the necessary set, "
+        "alternative, finest bands first, the explanation order, and two signed orders whose steps weaken the "
+        "evidence and strengthen the counter-evidence in proportion to each bin's effect), the sufficient set "
+        "(the paper), the necessary set, "
         "or the whole explanation ranking",
     )
 
@@ -325,14 +327,15 @@ class FourierAttack(RankedFrequencyAttack):
 
     def signed(self, prepared: CausalResult) -> SignedOrders | None:
         """With `candidates: attack`, the discovery's signed orders (CausalResult.signed_alternatives:
-        freqrex-ns and occlusion, evidence and counter-evidence by |drop| per unit energy) and its
-        counter-evidence (CausalResult.opposing); None for the other candidates or when the method finds
-        no counter-evidence. Why: a bin whose removal raised the class margin lowers it when strengthened,
-        as an evidence bin does when weakened, at the same change energy; loudness cannot tell the two
-        apart (docs/design.md, "Attacks")."""
-        if self.candidates != "attack" or prepared.opposing is None or not prepared.signed_alternatives:
+        freqrex-ns and occlusion, evidence and counter-evidence by |drop| per unit energy) and each bin's
+        effect (CausalResult.effect); None for the other candidates or when the method measures no effect.
+        Why: to first order a change spread over the bins in proportion to their effect per unit energy
+        moves the class margin most for its energy, weakening evidence and strengthening counter-evidence
+        alike; loudness can tell neither the size nor the sign of an effect (attacks.shaped,
+        docs/design.md, "Attacks")."""
+        if self.candidates != "attack" or prepared.effect is None or not prepared.signed_alternatives:
             return None
-        return SignedOrders(prepared.signed_alternatives, prepared.opposing)
+        return SignedOrders(prepared.signed_alternatives, prepared.effect)
 
     def query_estimate(self) -> int:
         """Five times the engine's estimate when the `highest-snr` objective also searches the discovery's

@@ -21,7 +21,7 @@ from pydantic import Field
 from ..errors import QueryBudgetExceeded
 from ..limits import MAX_FRAME
 from ..metrics import snr_db
-from ..mutations import Mutation, SignedAmplitude, from_spec
+from ..mutations import Gains, Mutation, SignedAmplitude, from_spec
 from ..results import AttackResult
 from ..spectrum import STFTView
 from ..status import Status
@@ -62,7 +62,14 @@ def _frame_attack(
 def on_cells(mutation: Mutation, view: STFTView, hz: np.ndarray) -> Mutation:
     """The Fourier flip's `mutation` of the bins at `hz` (float [n], Hz) for the cells of `view`: itself,
     unless it is a SignedAmplitude, whose amplified frequencies become the view's bins nearest an amplified
-    Fourier bin and nearest no weakened one (a cell both reach is weakened, as most of the edit is)."""
+    Fourier bin and nearest no weakened one (a cell both reach is weakened, as most of the edit is), or
+    Gains, each of the view's bins nearest some of the Fourier bins taking the mean of their gains."""
+    if isinstance(mutation, Gains):
+        gains = dict(zip(mutation.hz, mutation.gains))
+        nearest = view.nearest_bins(hz)
+        cells = np.unique(nearest)
+        means = [float(np.mean([gains.get(float(f), 1.0) for f in hz[nearest == cell]])) for cell in cells]
+        return Gains(mutation.scale, tuple(view.hz[cells].tolist()), tuple(means))
     if not isinstance(mutation, SignedAmplitude):
         return mutation
     amplified = np.isin(hz, mutation.amplified_hz)

@@ -60,10 +60,11 @@ class Ranking:
     the `highest-snr` objective also searches (occlusion: its finest bands first; ours, not the paper's),
     `explanation_alternatives`, further explanation orders (each int64 [M]) discovery also searches
     for a sufficient prefix, the smallest leading (subsets.lead_by_sufficiency; freqrex-ns: its second
-    and third orders; ours, not the paper's), and the counter-evidence: `opposing` (bool [M] or None), the
-    bins whose removal raised the class margin, and `signed_alternatives`, orders (each int64 [M]) of
-    evidence and counter-evidence together that a `highest-snr` attack searches weakening the one and
-    strengthening the other (occlusion; ours, not the paper's)."""
+    and third orders; ours, not the paper's), `signed_alternatives`, orders (each int64 [M]) of evidence
+    and counter-evidence together by the size of their effect, and `effect` (float64 [M] or None), each
+    bin's measured margin drop per unit energy, negative for counter-evidence (bins whose removal raised
+    the class margin), 0 where none above float noise was measured; a `highest-snr` attack searches the
+    signed orders with steps shaped by it (occlusion; ours, not the paper's: attacks.shaped)."""
 
     order: np.ndarray
     values: np.ndarray
@@ -72,8 +73,13 @@ class Ranking:
     details: dict[str, object] = field(default_factory=dict)
     attack_alternatives: tuple[np.ndarray, ...] = ()
     explanation_alternatives: tuple[np.ndarray, ...] = ()
-    opposing: np.ndarray | None = None
     signed_alternatives: tuple[np.ndarray, ...] = ()
+    effect: np.ndarray | None = None
+
+    @property
+    def opposing(self) -> np.ndarray | None:
+        """bool [M] (or None): the counter-evidence, bins whose removal raised the class margin (effect < 0)."""
+        return None if self.effect is None else self.effect < 0
 
 
 def margin(scores: np.ndarray, label: int) -> np.ndarray:
@@ -212,9 +218,10 @@ def occlusion(problem: Problem, budget: int) -> Ranking:
     sorts them by the key of their finest band first, coarser keys breaking ties: the first keeps to the
     best wide band, the second follows the best narrow ones wherever they lie, and neither wins on every
     model, so the `highest-snr` attack searches both. `values` are each bin's even share of its finest
-    band's drop. Bins whose finest band's removal raised the margin are counter-evidence (`opposing`);
-    `signed_alternatives` are the two orders again by |drop| per unit energy, for an attack that weakens
-    the evidence and strengthens the counter-evidence (mutations.SignedAmplitude).
+    band's drop; `effect` each bin's finest band's drop per unit energy (alpha 1 whatever `alpha` is: the
+    slope a shaped attack step needs), negative where the removal raised the margin (counter-evidence,
+    `opposing`); `signed_alternatives` are the two orders again by |drop| per unit energy^alpha, for an
+    attack that weakens the evidence and strengthens the counter-evidence (attacks.shaped).
     """
     spectrum, oracle, settings = problem.spectrum, problem.oracle, problem.settings
     before = oracle.queries
@@ -261,7 +268,7 @@ def _occlusion_ranking(spectrum: Spectrum, nodes: list[_Node], energy: np.ndarra
     """Attack orders, values and counter-evidence from the measured nodes (see `occlusion`). The signed
     orders sort bins as the attack orders do, by |drop| / energy^alpha, so the bands whose removal raised
     the margin (`opposing`) come in where their effect puts them rather than last."""
-    keys, signed, values, opposing = _band_keys(nodes, energy, _evidence_floor(clip_margin), alpha)
+    keys, signed, values, effect = _band_keys(nodes, energy, _evidence_floor(clip_margin), alpha)
 
     def coarse_to_fine(keys: np.ndarray) -> np.ndarray:
         return np.lexsort((spectrum.magnitude, *(-keys[::-1])))
@@ -271,7 +278,7 @@ def _occlusion_ranking(spectrum: Spectrum, nodes: list[_Node], energy: np.ndarra
 
     order = coarse_to_fine(keys)
     return Ranking(order, values, queries, order, {"nodes": len(nodes)}, (finest_first(keys),),
-                   opposing=opposing, signed_alternatives=(coarse_to_fine(signed), finest_first(signed)))
+                   signed_alternatives=(coarse_to_fine(signed), finest_first(signed)), effect=effect)
 
 
 def _band_keys(nodes: list[_Node], energy: np.ndarray, floor: float,
@@ -279,25 +286,25 @@ def _band_keys(nodes: list[_Node], energy: np.ndarray, floor: float,
     """Each bin's band keys at every depth, two float64 [depth + 1, M]: drop / energy^alpha of its band at
     that depth, and |drop| / energy^alpha, each -inf where that drop is not above float noise `floor`; bins
     not refined that deep keep their deepest keys. Also each bin's even share of its finest band's positive
-    drop (float64 [M]) and whether that drop is negative beyond `floor` (bool [M], counter-evidence)."""
+    drop (float64 [M]) and that band's drop / energy (float64 [M], the effect; 0 within float noise `floor`)."""
     n = energy.size
     depth = max((node.depth for node in nodes), default=0)
     keys = np.full((2, depth + 1, n), -np.inf)
     finest = np.full(n, -1)
     values = np.zeros(n)
-    opposing = np.zeros(n, dtype=bool)
+    effect = np.zeros(n)
     for node in sorted(nodes, key=lambda node: node.depth):
         band = slice(node.lo, node.hi)
         span_energy = max(float(energy[band].sum()), 1e-30)
-        for k, effect in enumerate((node.drop, abs(node.drop))):
-            keys[k, node.depth, band] = effect / span_energy ** alpha if effect > floor else -np.inf
+        for k, size in enumerate((node.drop, abs(node.drop))):
+            keys[k, node.depth, band] = size / span_energy ** alpha if size > floor else -np.inf
         finest[band] = node.depth
         values[band] = max(node.drop, 0.0) / (node.hi - node.lo)
-        opposing[band] = node.drop < -floor
+        effect[band] = node.drop / span_energy if abs(node.drop) > floor else 0.0
     for level in range(1, depth + 1):
         shallow = finest < level
         keys[:, level, shallow] = keys[:, level - 1, shallow]
-    return keys[0], keys[1], values, opposing
+    return keys[0], keys[1], values, effect
 
 
 def pruned_sufficient(problem: Problem, order: np.ndarray, budget: int) -> tuple[np.ndarray | None, int]:
@@ -415,8 +422,7 @@ def freqrex_ns(problem: Problem, budget: int) -> Ranking:
                "keep_queries": keep.queries, "prune_queries": pruned_queries, "remove_queries": remove.queries,
                **remove.details}
     return Ranking(orders[0], keep.values, keep.queries + pruned_queries + remove.queries, remove.attack_order,
-                   details, remove.attack_alternatives, tuple(orders[1:]), remove.opposing,
-                   remove.signed_alternatives)
+                   details, remove.attack_alternatives, tuple(orders[1:]), remove.signed_alternatives, remove.effect)
 
 
 RANKERS: dict[str, Callable[[Problem, int], Ranking]] = {

@@ -51,10 +51,12 @@ class CausalResult:
     and `attack_alternatives` further orders (each int64 [M]) the `highest-snr` Fourier attack also searches
     (freqrex-ns, occlusion: the finest bands first; empty otherwise), before `ranking` itself. `ranking_lead` says
     which explanation order leads `ranking`: 0 the method's own, i > 0 its i-th alternative, whose sufficient prefix
-    was smaller (subsets.lead_by_sufficiency; freqrex-ns only). `opposing` bool [M] (or None) marks the counter-
-    evidence, bins whose removal raised the class margin, and `signed_alternatives` (each int64 [M]) are orders of
-    evidence and counter-evidence together that the Fourier attack searches last, weakening the one and
-    strengthening the other (freqrex-ns, occlusion; empty otherwise). `subsets` maps "sufficient", "necessary",
+    was smaller (subsets.lead_by_sufficiency; freqrex-ns only). `effect` float64 [M] (or None) is each bin's
+    measured margin drop per unit energy (its finest occlusion band's; negative for counter-evidence, bins whose
+    removal raised the class margin: `opposing`; 0 where none above float noise was measured), and
+    `signed_alternatives` (each int64 [M]) are orders of evidence and counter-evidence together by the size of
+    their effect, which the Fourier attack searches last with steps shaped by `effect` (freqrex-ns, occlusion;
+    empty otherwise). `subsets` maps "sufficient", "necessary",
     "complete" to the Subset found. `inverse_label` and `inverse_score` are the decision on the clip without its
     necessary bins (paper §6, "Inversion"), else None. `queries` (model queries) and `seconds` cover the whole
     explain() call (including classifying the clip and silence); `responsibility_queries` and `extraction_queries`
@@ -86,8 +88,13 @@ class CausalResult:
     settings: dict[str, Any] = field(default_factory=dict)
     attack_alternatives: tuple[np.ndarray, ...] = ()
     ranking_lead: int = 0
-    opposing: np.ndarray | None = None
     signed_alternatives: tuple[np.ndarray, ...] = ()
+    effect: np.ndarray | None = None
+
+    @property
+    def opposing(self) -> np.ndarray | None:
+        """bool [M] (or None): the counter-evidence, bins whose removal raised the class margin (effect < 0)."""
+        return None if self.effect is None else self.effect < 0
 
     def _bins(self, kind: str) -> np.ndarray | None:
         subset = self.subsets.get(kind)

@@ -109,6 +109,58 @@ class SignedAmplitude:
 
 
 @dataclass(frozen=True)
+class Gains:
+    """Scale the coefficients at each frequency of `hz` (Hz, exactly as the spectrum gives them) by its own
+    gain in `gains` (>= 0); other frequencies are left as they are. `scale` is the uniform attenuation of
+    the ladder it stands for (same change energy before the gains are clipped to [0, 2]) and gives its
+    strength. Ours, not the paper's: the causal Fourier attack shapes each bin's change by the measured
+    effect of its band per unit energy, the allocation of change energy that lowers a linear margin most
+    (docs/design.md, "Attacks"). Raises InvalidInputError for a scale outside [0, 1), gains and
+    frequencies of different lengths, or a negative or non-finite gain or frequency."""
+
+    scale: float
+    hz: tuple[float, ...]
+    gains: tuple[float, ...]
+
+    def __post_init__(self) -> None:
+        if not (math.isfinite(self.scale) and 0 <= self.scale < 1):
+            raise InvalidInputError(f"a gains mutation's scale must be in [0, 1), got {self.scale!r}")
+        hz, gains = tuple(float(f) for f in self.hz), tuple(float(g) for g in self.gains)
+        if len(hz) != len(gains):
+            raise InvalidInputError(f"gains needs one gain per frequency, got {len(gains)} gains for {len(hz)} Hz")
+        if not all(math.isfinite(f) for f in hz) or not all(math.isfinite(g) and g >= 0 for g in gains):
+            raise InvalidInputError("gains and their frequencies must be finite numbers, the gains >= 0")
+        object.__setattr__(self, "hz", hz)
+        object.__setattr__(self, "gains", gains)
+
+    @property
+    def strength(self) -> float:
+        """As Amplitude(scale): |ln scale|, inf for scale 0."""
+        return Amplitude(self.scale).strength
+
+    @cached_property
+    def _table(self) -> tuple[np.ndarray, np.ndarray]:
+        hz = np.asarray(self.hz, dtype=np.float64)
+        order = np.argsort(hz, kind="stable")
+        return hz[order], np.asarray(self.gains, dtype=np.float64)[order]
+
+    def apply(self, coeffs: np.ndarray, hz: np.ndarray) -> np.ndarray:
+        """`coeffs` (complex, any shape) times the gain of their frequency `hz` (Hz, broadcast against them),
+        1 where it has none (as float32); same shape."""
+        table, gains = self._table
+        hz = np.asarray(hz, dtype=np.float64)
+        if table.size == 0:
+            return coeffs * np.float32(1)
+        at = np.minimum(np.searchsorted(table, hz), table.size - 1)
+        factor = np.where(table[at] == hz, gains[at], 1.0)
+        return coeffs * factor.astype(np.float32)
+
+    def __str__(self) -> str:
+        low, high = (min(self.gains), max(self.gains)) if self.gains else (1.0, 1.0)
+        return f"amplitude x{self.scale:g} shaped by effect (x{low:.2g} to x{high:.2g}) at {len(self.hz)} frequencies"
+
+
+@dataclass(frozen=True)
 class Phase:
     """Rotate the selected coefficients' phase by `radians` (the paper's phase alteration, §1). Raises
     InvalidInputError for a non-finite angle."""
@@ -191,7 +243,8 @@ _FIELDS = {"amplitude": "scale", "phase": "radians", "delay": "seconds"}
 
 def from_spec(spec: Mutation | Mapping[str, Any] | Sequence[Any]) -> Mutation:
     """Build a mutation from plain data: {amplitude: 0.5}, {phase: 1.57} (radians), {delay: 0.001}
-    (seconds), {signed: {scale: 0.5, amplified_hz: [440.0]}} (SignedAmplitude), or a list of those
+    (seconds), {signed: {scale: 0.5, amplified_hz: [440.0]}} (SignedAmplitude), {gains: {scale: 0.9, hz:
+    [440.0, 880.0], gains: [0.8, 1.1]}} (Gains), or a list of those
     (composed in order); a Mutation is returned as it is. A mapping with several keys composes them in the
     order written. Raises InvalidInputError for an unknown kind, a value that is not a number (or is out of
     range), or an empty mapping or list."""
@@ -199,12 +252,14 @@ def from_spec(spec: Mutation | Mapping[str, Any] | Sequence[Any]) -> Mutation:
         return spec
     if isinstance(spec, Mapping) and set(spec) == {"signed"}:
         return _signed(spec["signed"])
+    if isinstance(spec, Mapping) and set(spec) == {"gains"}:
+        return _gains(spec["gains"])
     if isinstance(spec, Mapping):
         unknown = set(spec) - set(_KINDS)
         if unknown or not spec:
             raise InvalidInputError(
-                f"a mutation is one of {sorted(_KINDS)} with a number, or signed with {{scale, amplified_hz}}, "
-                f"got {dict(spec)!r}"
+                f"a mutation is one of {sorted(_KINDS)} with a number, signed with {{scale, amplified_hz}} or gains "
+                f"with {{scale, hz, gains}}, got {dict(spec)!r}"
             )
         parts: list[Mutation] = [_KINDS[kind](_number(kind, value)) for kind, value in spec.items()]
         return parts[0] if len(parts) == 1 else Compose(*parts)
@@ -220,6 +275,8 @@ def to_spec(mutation: Mutation) -> Any:
         return [to_spec(part) for part in mutation.parts]
     if isinstance(mutation, SignedAmplitude):
         return {"signed": {"scale": float(mutation.scale), "amplified_hz": list(mutation.amplified_hz)}}
+    if isinstance(mutation, Gains):
+        return {"gains": {"scale": float(mutation.scale), "hz": list(mutation.hz), "gains": list(mutation.gains)}}
     for kind, cls in _KINDS.items():
         if isinstance(mutation, cls):
             return {kind: float(getattr(mutation, _FIELDS[kind]))}
@@ -235,6 +292,17 @@ def _signed(value: Any) -> SignedAmplitude:
         raise InvalidInputError(f"amplified_hz must be a list of numbers of Hz, got {amplified!r}")
     return SignedAmplitude(_number("signed scale", value["scale"]),
                            tuple(_number("amplified_hz", hz) for hz in amplified))
+
+
+def _gains(value: Any) -> Gains:
+    """Gains from {scale: number, hz: [numbers], gains: [numbers]}; InvalidInputError otherwise."""
+    if not isinstance(value, Mapping) or set(value) != {"scale", "hz", "gains"}:
+        raise InvalidInputError(f"a gains mutation is {{scale: number, hz: [Hz, ...], gains: [...]}}, got {value!r}")
+    lists = [value[key] for key in ("hz", "gains")]
+    if any(isinstance(item, str) or not isinstance(item, Sequence) for item in lists):
+        raise InvalidInputError(f"hz and gains must be lists of numbers, got {lists!r}")
+    return Gains(_number("gains scale", value["scale"]), tuple(_number("hz", f) for f in lists[0]),
+                 tuple(_number("gain", g) for g in lists[1]))
 
 
 def _number(kind: str, value: Any) -> float:
