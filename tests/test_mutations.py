@@ -6,7 +6,10 @@ import numpy as np
 import pytest
 
 from freqrex_bench import InvalidInputError, Spectrum
+from freqrex_bench.attacks.shaped import ShapedStep, shaped_steps
 from freqrex_bench.attacks.stft import on_cells
+from freqrex_bench.causal.rankings import bin_energy
+from freqrex_bench.metrics import snr_db
 from freqrex_bench.mutations import (
     Amplitude,
     Compose,
@@ -155,3 +158,29 @@ def test_mutations_apply_to_stft_cells(spectrum):
     assert np.abs(view.synthesize(doubled) - 2 * spectrum.signal).max() < 1e-4
     rotated = Delay(0.001).apply(view.cells, view.hz[:, None])
     assert rotated.shape == view.cells.shape
+
+
+def test_a_shaped_step_spends_the_attenuations_change_energy_in_proportion_to_each_bins_effect(spectrum):
+    """Effects 2, 1, -1 and 0 on four bins (the rest none): the fractions follow the effects (the counter-evidence
+    strengthened, the bin without effect untouched), their change energy is that of x0.75 on the same bins, and
+    the SNR the step predicts from the spectrum is the one the synthesised signal has; no step exists while the
+    top bins carry no effect."""
+    effect = np.zeros(spectrum.n_bins)
+    bins = np.array([40, 10, 30, 20])
+    effect[[10, 30, 20]] = [2.0, 1.0, -1.0]
+    step = ShapedStep(0.75, effect)
+    depths = step.depths(spectrum, bins)
+    assert np.isnan(depths[0]).all()
+    t = depths[3]
+    assert t[0] == 0 and np.allclose(t[1:] / t[1], [1.0, 0.5, -0.5])
+    energy = bin_energy(spectrum)[bins]
+    assert np.isclose(np.sum(t**2 * energy), 0.25**2 * energy.sum())
+    gains = step.gains(spectrum, bins, t)
+    mask = np.zeros(spectrum.n_bins, dtype=bool)
+    mask[bins] = True
+    signal = spectrum.mutate(mask, gains)[0]
+    assert np.isclose(step.snr(spectrum, bins)[3], snr_db(spectrum.signal, signal), atol=1e-3)
+    assert step.snr(spectrum, bins)[0] == -np.inf
+    assert str(step) == "shaped amplitude x0.75"
+    assert shaped_steps(default_ladder(), effect) == tuple(ShapedStep(s, effect) for s in (0.9, 0.75, 0.5, 0.25))
+    assert shaped_steps(default_ladder(), np.zeros(spectrum.n_bins)) == ()

@@ -41,9 +41,9 @@ class ShapedStep:
         effect = self.effect[bins]
         energy = bin_energy(spectrum)[bins]
         spread = np.cumsum(effect * effect * energy)
-        with np.errstate(divide="ignore", invalid="ignore"):
+        with np.errstate(divide="ignore", invalid="ignore"):  # rows without effect: made nan below
             lam = (1 - self.scale) * np.sqrt(np.cumsum(energy) / spread)
-        t = np.where(np.tri(bins.size, dtype=bool), np.clip(lam[:, None] * effect[None, :], -1.0, 1.0), 0.0)
+            t = np.where(np.tri(bins.size, dtype=bool), np.clip(lam[:, None] * effect[None, :], -1.0, 1.0), 0.0)
         t[spread <= 0] = np.nan
         return t
 
