@@ -123,7 +123,7 @@ def test_gains_scale_each_listed_frequency_by_its_own_gain_and_leave_the_rest(sp
     assert gains.strength == Amplitude(0.9).strength
     assert from_spec(to_spec(gains)) == gains
     assert to_spec(gains) == {"gains": {"scale": 0.9, "hz": [200.0, 100.0], "gains": [1.5, 0.5]}}
-    assert str(gains) == "amplitude x0.9 shaped by effect (x0.5 to x1.5) at 2 frequencies"
+    assert str(gains) == "x0.5 to x1.5 at 2 frequencies, shaped by effect (no more change than amplitude x0.9)"
 
 
 def test_gains_on_stft_cells_take_the_mean_gain_of_the_bins_nearest_each_cell(spectrum):

@@ -157,7 +157,8 @@ class Gains:
 
     def __str__(self) -> str:
         low, high = (min(self.gains), max(self.gains)) if self.gains else (1.0, 1.0)
-        return f"amplitude x{self.scale:g} shaped by effect (x{low:.2g} to x{high:.2g}) at {len(self.hz)} frequencies"
+        return (f"x{low:.2g} to x{high:.2g} at {len(self.hz)} frequencies, shaped by effect (no more change "
+                f"than amplitude x{self.scale:g})")
 
 
 @dataclass(frozen=True)
