@@ -9,8 +9,9 @@ bin's energy, Parseval). For a given margin drop the change energy is least with
 space of bin gains, with the occlusion's finite differences standing in for the gradient). A ShapedStep puts
 the change energy of one of the ladder's attenuations there: on the top n bins of an order, t_k =
 clip(lambda_n effect_k, -1, 1), lambda_n chosen so that before clipping sum t_k^2 E_k = (1 - scale)^2 sum E_k,
-what attenuating all n by `scale` costs. Evidence is weakened the more the more it carries per unit energy,
-counter-evidence strengthened (gain up to 2), bins without a measured effect left alone.
+what attenuating all n by `scale` costs. The more effect a bin carries per unit energy, the more it is weakened
+(evidence, gain down to 0) or strengthened (counter-evidence, gain up to 2); bins without a measured effect are
+left alone.
 """
 
 from __future__ import annotations
@@ -26,11 +27,11 @@ from ..mutations import Amplitude, Gains, Mutation
 from ..spectrum import Spectrum
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class ShapedStep:
     """The ladder's attenuation x `scale` (0 < scale < 1) shaped by `effect` (float [M], margin drop per unit
     energy of each bin's band; see the module docstring). A step of the `highest-snr` search: its mutation
-    depends on how many of the order's bins it alters (`gains`)."""
+    depends on how many of the order's bins it alters (`gains`). Compared by identity (it holds an array)."""
 
     scale: float
     effect: np.ndarray
