@@ -7,8 +7,9 @@ still works (ties in strength: the one with the higher SNR). Objective `highest-
 each mutation, weakest first, the smallest n that flips with it, searched only where it could beat the
 best SNR found so far; the flip with the highest SNR wins, over the main order and any alternative
 orders the attack offers (the causal attack: the discovery's further attack orders, then its explanation
-order, then its signed orders, where each attenuation of the ladder is shaped by the measured effect of
-each bin: attacks.shaped). The causal attack takes its candidate bins
+order, then its signed orders twice: with each attenuation x s of the ladder weakening the evidence by s and
+strengthening the counter-evidence by 2 - s (SignedAmplitude), then with each attenuation shaped by the
+measured effect of each bin (attacks.shaped)). The causal attack takes its candidate bins
 from the discovery (by default every bin in the method's attack orders); the frequency baselines run the
 same engine (`RankedFrequencyAttack`) on another ranking.
 """
@@ -26,7 +27,7 @@ from pydantic import Field
 from ..causal import CausalDiscovery, CausalResult
 from ..errors import QueryBudgetExceeded
 from ..metrics import snr_of_energy, spectral_change_energy
-from ..mutations import Gains, Mutation
+from ..mutations import Amplitude, Gains, Mutation, SignedAmplitude
 from ..results import AttackResult
 from ..spectrum import Spectrum
 from ..status import Status
@@ -78,8 +79,9 @@ def frequency_attack(run: AttackRun, ranked: np.ndarray, alternatives: Sequence[
     `run.settings`: the smallest n <= max_frequencies with the strongest allowed mutation (l. 5-12, n
     probed in batches by run.smallest), then the weakest mutation that still works at that n (l. 13-19).
     With the `highest-snr` objective, the orders in `alternatives` (each int [N']) are searched too, then
-    the `signed` orders with the ladder's attenuations shaped by each bin's effect (attacks.shaped:
-    evidence weakened and counter-evidence strengthened in proportion to it), and the flip with the highest SNR
+    the `signed` orders with the ladder's attenuations made signed (SignedAmplitude), then shaped by each
+    bin's effect (attacks.shaped: evidence weakened and counter-evidence strengthened in proportion to
+    it), and the flip with the highest SNR
     over all of them wins (`details["order"]`: 0 for `ranked`, i for the i-th order after it);
     `fewest-frequencies` (the paper) uses `ranked` alone.
 
@@ -99,8 +101,9 @@ def frequency_attack(run: AttackRun, ranked: np.ndarray, alternatives: Sequence[
         top = settings.max_frequencies
         searches: list[Search] = [(order[:top], ladder.steps) for order in (ranked, *alternatives)]
         if signed is not None:
-            shaped = shaped_steps(ladder.steps, signed.effect)
-            searches += [(order[:top], shaped) for order in signed.orders if shaped]
+            for signed_ladder in (signed_steps(ctx.spectrum, ladder.steps, signed.effect < 0),
+                                  shaped_steps(ladder.steps, signed.effect)):
+                searches += [(order[:top], signed_ladder) for order in signed.orders if signed_ladder]
         return _highest_snr(run, searches)
     snr = np.stack([snr_curve(ctx.spectrum, bins, m) for m in ladder])  # [steps, n]
     allowed = run.goal.constraint.allows_snr(snr)
@@ -124,6 +127,16 @@ def frequency_attack(run: AttackRun, ranked: np.ndarray, alternatives: Sequence[
     return run.conclude(Adversarial(signals[steps.index(chosen)], n, ladder.steps[chosen], bins[:n]))
 
 
+def signed_steps(spectrum: Spectrum, ladder: Sequence[Mutation], opposing: np.ndarray) -> tuple[Mutation, ...]:
+    """The ladder's attenuations (Amplitude x s, 0 <= s < 1), in ladder order, as SignedAmplitude(s) that
+    strengthens the `opposing` bins (bool [M]) by 2 - s; empty when no bin opposes or no step attenuates."""
+    if not opposing.any():
+        return ()
+    amplified = tuple(spectrum.hz[opposing].tolist())
+    return tuple(SignedAmplitude(step.scale, amplified) for step in ladder
+                 if isinstance(step, Amplitude) and step.scale < 1)
+
+
 Best = tuple[float, int, int, int, np.ndarray]
 """The best flip so far: (SNR in dB, search index, ladder step index, n, float32 [T] signal)."""
 
@@ -144,7 +157,7 @@ def _highest_snr(run: AttackRun, searches: list[Search]) -> AttackResult:
     held back for the final check.
     `details["tried"]` records each step's n (or None) in the main order, `details["tried_alternatives"]`
     the same for the others (empty when skipped), `details["order"]` the search of the flip kept (0: main),
-    `details["amplified"]` how many of its bins a shaped step strengthened. A budget that runs out after a
+    `details["amplified"]` how many of its bins a signed or shaped step strengthened. A budget that runs out after a
     flip was found keeps the best flip, with a note; before any flip, it raises QueryBudgetExceeded.
     Searching several orders is ours, not the paper's (docs/design.md).
     """
@@ -166,9 +179,19 @@ def _highest_snr(run: AttackRun, searches: list[Search]) -> AttackResult:
     bins, step = searches[o][0][:n], searches[o][1][i]
     run.details["order"] = o
     mutation = _sized(step, run.ctx.spectrum, bins)(n)
+    if isinstance(mutation, SignedAmplitude):  # the strengthened frequencies among the n altered
+        hz = run.ctx.spectrum.hz[bins]
+        mutation = SignedAmplitude(mutation.scale, tuple(hz[np.isin(hz, mutation.amplified_hz)].tolist()))
+        run.details["amplified"] = len(mutation.amplified_hz)
     if isinstance(mutation, Gains):
         run.details["amplified"] = sum(gain > 1 for gain in mutation.gains)
     return run.conclude(Adversarial(signal, n, mutation, bins))
+
+
+def _step_name(step: Step) -> str:
+    """How `tried` names a step: its words; a signed one as "signed " and its attenuation's (the list of
+    strengthened frequencies is the clip's, not the step's)."""
+    return f"signed {Amplitude(step.scale)}" if isinstance(step, SignedAmplitude) else str(step)
 
 
 def _sized(step: Step, spectrum: Spectrum, bins: np.ndarray) -> Callable[[int], Mutation]:
@@ -193,7 +216,7 @@ def _search_order(run: AttackRun, o: int, bins: np.ndarray, steps: Sequence[Step
         useful = allowed[i] & (snr[i] > (best[0] if best is not None else -np.inf))
         limit = int(np.flatnonzero(useful)[-1]) + 1 if useful.any() else 0
         if limit == 0:
-            tried[str(step)] = None
+            tried[_step_name(step)] = None
             continue
 
         at = _sized(step, ctx.spectrum, bins)
@@ -212,7 +235,7 @@ def _search_order(run: AttackRun, o: int, bins: np.ndarray, steps: Sequence[Step
                 raise
             run.details["note"] = "the query budget ran out before every ladder step was searched"
             return best, True
-        tried[str(step)] = None if found is None else found[0]
+        tried[_step_name(step)] = None if found is None else found[0]
         if found is not None and (best is None or snr[i, found[0] - 1] > best[0]):
             best = (float(snr[i, found[0] - 1]), o, i, found[0], found[1])
     return best, False
@@ -239,8 +262,9 @@ class RankedFrequencyAttack(AttackStrategy):
         return ()
 
     def signed(self, prepared: Any) -> SignedOrders | None:
-        """Orders the `highest-snr` objective searches last with steps shaped by each bin's measured effect,
-        and those effects (ours, not the paper's); none here: a ranking without causes measures no effect."""
+        """Orders the `highest-snr` objective searches last with signed steps and with steps shaped by each
+        bin's measured effect, and those effects (ours, not the paper's); none here: a ranking without causes
+        measures no effect."""
         return None
 
     def query_estimate(self) -> int:
@@ -270,8 +294,8 @@ class FourierParameters(Parameters):
         "attack", description="bins the attack may alter, most promising first: the discovery method's attack "
         "ranking of every bin (the default; freqrex-ns: drop per unit energy, with highest-snr also its "
         "alternative, finest bands first, the explanation order, and two signed orders whose steps weaken the "
-        "evidence and strengthen the counter-evidence in proportion to each bin's effect), the sufficient set "
-        "(the paper), the necessary set, "
+        "evidence and strengthen the counter-evidence, uniformly and then in proportion to each bin's effect), "
+        "the sufficient set (the paper), the necessary set, "
         "or the whole explanation ranking",
     )
 
@@ -329,18 +353,19 @@ class FourierAttack(RankedFrequencyAttack):
         """With `candidates: attack`, the discovery's signed orders (CausalResult.signed_alternatives:
         freqrex-ns and occlusion, evidence and counter-evidence by |drop| per unit energy) and each bin's
         effect (CausalResult.effect); None for the other candidates or when the method measures no effect.
-        Why: to first order a change spread over the bins in proportion to their effect per unit energy
-        moves the class margin most for its energy, weakening evidence and strengthening counter-evidence
-        alike; loudness can tell neither the size nor the sign of an effect (attacks.shaped,
-        docs/design.md, "Attacks")."""
+        Why: a bin whose removal raised the class margin lowers it when strengthened, as evidence does when
+        weakened, and to first order a change spread over the bins in proportion to their effect per unit
+        energy moves the margin most for its energy; loudness can tell neither the size nor the sign of an
+        effect. Neither the uniform signed steps nor the shaped ones win on every model, so both are
+        searched (attacks.shaped, docs/design.md, "Attacks")."""
         if self.candidates != "attack" or prepared.effect is None or not prepared.signed_alternatives:
             return None
         return SignedOrders(prepared.signed_alternatives, prepared.effect)
 
     def query_estimate(self) -> int:
-        """Five times the engine's estimate when the `highest-snr` objective also searches the discovery's
-        alternative order, its explanation order and its two signed orders (`candidates: attack`), else
-        the engine's."""
+        """Seven times the engine's estimate when the `highest-snr` objective also searches the discovery's
+        alternative order, its explanation order and its two signed orders twice (`candidates: attack`),
+        else the engine's."""
         estimate = super().query_estimate()
-        searches_five = self.candidates == "attack" and self.settings.objective == "highest-snr"
-        return 5 * estimate if searches_five else estimate
+        searches_seven = self.candidates == "attack" and self.settings.objective == "highest-snr"
+        return 7 * estimate if searches_seven else estimate
