@@ -65,9 +65,10 @@ Search = tuple[np.ndarray, Sequence[Step]]
 
 @dataclass(frozen=True)
 class SignedOrders:
-    """Orders of bins the `highest-snr` search walks with effect-shaped steps (ours, not the paper's): `orders`
-    (each int64 [N], evidence and counter-evidence by the size of their effect per unit energy) and `effect`
-    (float [M]), each bin's margin drop per unit energy, negative for counter-evidence (attacks.shaped)."""
+    """Orders of bins the `highest-snr` search walks with signed and with effect-shaped steps (ours, not the
+    paper's): `orders` (each int64 [N], evidence and counter-evidence by the size of their effect per unit
+    energy) and `effect` (float [M]), each bin's margin drop per unit energy, negative for counter-evidence
+    (SignedAmplitude strengthens those bins; attacks.shaped)."""
 
     orders: tuple[np.ndarray, ...]
     effect: np.ndarray
