@@ -138,8 +138,8 @@ def signed_steps(spectrum: Spectrum, ladder: Sequence[Mutation], opposing: np.nd
                  if isinstance(step, Amplitude) and step.scale < 1)
 
 
-Best = tuple[float, int, int, int, np.ndarray]
-"""The best flip so far: (SNR in dB, search index, ladder step index, n, float32 [T] signal)."""
+Best = tuple[float, int, int, np.ndarray, Mutation]
+"""The best flip so far: (SNR in dB, search index, n, float32 [T] signal, the mutation of its n bins)."""
 
 CHECK_QUERIES = 2
 """Queries kept back for AttackRun.conclude (the found signal, its 16-bit copy) while the search goes on
@@ -176,10 +176,9 @@ def _highest_snr(run: AttackRun, searches: list[Search]) -> AttackResult:
         run.details["tried_alternatives"] = tried[1:]
     if best is None:
         return run.failed(Status.NO_FLIP, f"no flip within {searches[0][0].size} frequencies")
-    _, o, i, n, signal = best
-    bins, step = searches[o][0][:n], searches[o][1][i]
+    _, o, n, signal, mutation = best
+    bins = searches[o][0][:n]
     run.details["order"] = o
-    mutation = _sized(step, run.ctx.spectrum, bins)(n)
     if isinstance(mutation, SignedAmplitude):  # the strengthened frequencies among the n altered
         hz = run.ctx.spectrum.hz[bins]
         mutation = SignedAmplitude(mutation.scale, tuple(hz[np.isin(hz, mutation.amplified_hz)].tolist()))
@@ -195,13 +194,14 @@ def _step_name(step: Step) -> str:
     return f"signed {Amplitude(step.scale)}" if isinstance(step, SignedAmplitude) else str(step)
 
 
-def _sized(step: Step, spectrum: Spectrum, bins: np.ndarray) -> Callable[[int], Mutation]:
-    """n -> the mutation `step` makes of the top n of `bins` (int [N]): a ladder mutation itself, a shaped
-    step its Gains for those n bins."""
+def _curve(step: Step, spectrum: Spectrum, bins: np.ndarray) -> tuple[np.ndarray, Callable[[int], Mutation]]:
+    """The SNR (dB, float64 [N]) of `step` on the top 1..N of `bins` (int [N]), and n -> the mutation it makes
+    of the top n: a ladder mutation itself, a shaped step its Gains for those n bins (its fractions computed
+    once for both)."""
     if not isinstance(step, ShapedStep):
-        return lambda n: step
+        return snr_curve(spectrum, bins, step), lambda n: step
     depths = step.depths(spectrum, bins)
-    return lambda n: step.gains(spectrum, bins[:n], depths[n - 1, :n])
+    return step.snr(spectrum, bins, depths), lambda n: step.gains(spectrum, bins[:n], depths[n - 1, :n])
 
 
 def _search_order(run: AttackRun, o: int, bins: np.ndarray, steps: Sequence[Step], best: Best | None,
@@ -210,8 +210,8 @@ def _search_order(run: AttackRun, o: int, bins: np.ndarray, steps: Sequence[Step
     `o`), filling `tried`. Returns (the best flip so far, whether the budget ran out); raises
     QueryBudgetExceeded when it runs out before any flip was found."""
     ctx = run.ctx
-    snr = np.stack([m.snr(ctx.spectrum, bins) if isinstance(m, ShapedStep) else snr_curve(ctx.spectrum, bins, m)
-                    for m in steps])  # [steps, n]
+    curves = [_curve(step, ctx.spectrum, bins) for step in steps]
+    snr = np.stack([curve for curve, _ in curves])  # [steps, n]
     allowed = run.goal.constraint.allows_snr(snr)
     for i, step in enumerate(steps):
         useful = allowed[i] & (snr[i] > (best[0] if best is not None else -np.inf))
@@ -220,7 +220,7 @@ def _search_order(run: AttackRun, o: int, bins: np.ndarray, steps: Sequence[Step
             tried[_step_name(step)] = None
             continue
 
-        at = _sized(step, ctx.spectrum, bins)
+        at = curves[i][1]
 
         def candidate(n: int, at: Callable[[int], Mutation] = at, useful: np.ndarray = useful) -> np.ndarray | None:
             return _mutated(ctx.spectrum, bins[:n], at(n)) if useful[n - 1] else None
@@ -238,7 +238,7 @@ def _search_order(run: AttackRun, o: int, bins: np.ndarray, steps: Sequence[Step
             return best, True
         tried[_step_name(step)] = None if found is None else found[0]
         if found is not None and (best is None or snr[i, found[0] - 1] > best[0]):
-            best = (float(snr[i, found[0] - 1]), o, i, found[0], found[1])
+            best = (float(snr[i, found[0] - 1]), o, found[0], found[1], at(found[0]))
     return best, False
 
 

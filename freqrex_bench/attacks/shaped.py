@@ -48,10 +48,11 @@ class ShapedStep:
         t[spread <= 0] = np.nan
         return t
 
-    def snr(self, spectrum: Spectrum, bins: np.ndarray) -> np.ndarray:
+    def snr(self, spectrum: Spectrum, bins: np.ndarray, depths: np.ndarray | None = None) -> np.ndarray:
         """SNR (dB, float64 [n]) of the step on the top 1..n of `bins` (int [n]), from the spectrum alone
-        (Parseval, as attacks.fourier.snr_curve); -inf where no step exists."""
-        t = self.depths(spectrum, bins)
+        (Parseval, as attacks.fourier.snr_curve); -inf where no step exists. `depths`: `depths(spectrum,
+        bins)` if already computed."""
+        t = self.depths(spectrum, bins) if depths is None else depths
         change = np.sum(np.nan_to_num(t) ** 2 * bin_energy(spectrum)[bins][None, :], axis=1)
         power = float(np.sum(np.square(spectrum.signal.astype(np.float64))))
         snr = np.asarray(snr_of_energy(power, change), dtype=np.float64).reshape(-1)
