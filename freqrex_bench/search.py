@@ -1,7 +1,8 @@
 """The first size k meeting a condition, found without ever scanning k one at a time.
 
 Used for the sufficient / necessary / complete prefixes and for how many frequencies or frames an
-attack must change. The starting size and a geometric grid above it are evaluated in one batch; the
+attack must change. The starting size and a geometric grid above it (with any sizes the caller already
+has reason to probe: `hints`) are evaluated in one batch; the
 gap below the first size that holds is narrowed in batched rounds of `points` sizes; then the
 condition's chain (the paper's stability check) is evaluated on the next `chain` sizes in one batch.
 If the chain breaks, the search resumes above the break.
@@ -9,7 +10,7 @@ If the chain breaks, the search resumes above the break.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -42,7 +43,8 @@ def _interior(lo: int, hi: int, points: int) -> list[int]:
 
 
 def first_size(
-    condition: Condition, start: int, limit: int, ratio: float, points: int, exact_below: int = 0
+    condition: Condition, start: int, limit: int, ratio: float, points: int, exact_below: int = 0,
+    hints: Iterable[int] = (),
 ) -> int | None:
     """The first k in [start, limit] found with holds(k), and stable() on k+1..k+chain (capped at limit);
     None if there is none (docs/design.md, "Causal discovery" step 3: grid, batched refinement, chain).
@@ -50,13 +52,15 @@ def first_size(
     This is the smallest such k when holds() is monotone. Otherwise it is the first transition the
     bracketing finds, unless the bracket spans at most `exact_below` sizes: then all of them are probed
     in one batch and the smallest that holds is taken. An island where holds() is briefly true below a
-    failing grid size is never seen. `ratio` is the grid ratio, `points` the sizes per refinement
-    round. Whatever `condition.evaluate` raises (QueryBudgetExceeded, TargetError) propagates.
+    failing grid size is never seen, unless its size is one of the `hints`: sizes in [start, limit]
+    probed with the grid (e.g. the size of a set already known to hold; others are ignored). `ratio` is
+    the grid ratio, `points` the sizes per refinement round. Whatever `condition.evaluate` raises
+    (QueryBudgetExceeded, TargetError) propagates.
     """
     if start > limit:
         return None
     stable = condition.stable or condition.holds
-    grid = geometric_grid(limit, ratio)
+    grid = sorted(set(geometric_grid(limit, ratio)) | {int(k) for k in hints if start <= k <= limit})
     lo = start - 1
     while True:
         above = sorted({lo + 1} | {g for g in grid if g > lo})

@@ -6,8 +6,9 @@ import numpy as np
 import pytest
 
 from freqrex_bench import Oracle, Spectrum, explain
+from freqrex_bench.causal import CausalSettings
 from freqrex_bench.causal.responsibility import combinations_of, emd, minimal_passing, split
-from freqrex_bench.causal.subsets import PrefixProbe
+from freqrex_bench.causal.subsets import PrefixProbe, first_sufficient
 from freqrex_bench.search import Condition, first_size, geometric_grid
 from freqrex_bench.targets import CallableTarget
 
@@ -227,3 +228,39 @@ def test_a_broken_chain_moves_the_search_past_the_break():
     assert first_size(keeps_class_one(spectrum, oracle, chain=5), 1, spectrum.n_bins, 2.0, 3) == 104
     assert first_size(keeps_class_one(spectrum, oracle, chain=2), 1, spectrum.n_bins, 2.0, 3) == 100
     assert first_size(keeps_class_one(spectrum, oracle, chain=2), 2000, 1999, 2.0, 3) is None
+
+
+def on_kept_counts(on, chain=5):
+    """A flat 2049-bin spectrum and the condition "its top-k prefix (in bin order) is class 1" for a model
+    that says class 1 exactly where on(number of bins kept) is true (on: int array -> bool array)."""
+    n = 2**12
+    spectrum = Spectrum.from_signal(np.fft.irfft(np.ones(n // 2 + 1), n).astype(np.float32), 16000)
+
+    def model(batch):
+        yes = on((np.abs(np.fft.rfft(batch, axis=1)) > 1e-3).sum(axis=1))
+        return np.stack([~yes, yes], axis=1).astype(np.float32)
+
+    return spectrum, keeps_class_one(spectrum, Oracle(CallableTarget(model, ["off", "on"], 16000)), chain)
+
+
+def test_a_hinted_size_finds_a_holding_island_the_grid_steps_over():
+    """Class 1 for 25 <= kept bins < 45 and from 600 on: the grid (..., 24, 45, 85, ...) never sees the
+    island, so the search finds 600; probing a size inside it (30, as discovery probes its pruned
+    sufficient set's size) finds 25. Hints that fail, or lie outside [start, limit], change nothing."""
+    spectrum, condition = on_kept_counts(lambda kept: ((kept >= 25) & (kept < 45)) | (kept >= 600))
+    assert first_size(condition, 1, spectrum.n_bins, 2.0, 3) == 600
+    assert first_size(condition, 1, spectrum.n_bins, 2.0, 3, hints=[30]) == 25
+    assert first_size(condition, 1, spectrum.n_bins, 2.0, 3, hints=[50, 0, 10**6]) == 600
+    assert first_size(condition, 46, spectrum.n_bins, 2.0, 3, hints=[30]) == 600
+
+
+def test_a_hint_never_makes_the_sufficient_prefix_larger():
+    """Class 1 for 1291 <= kept bins < 1343 and from 1485 on. Without a hint the search refines between the
+    grid's 1085 and 2049 and finds 1291; with 1494 hinted it refines between 1085 and 1494, steps over
+    the first island and finds 1485. The sufficient search runs both and keeps the smaller."""
+    spectrum, condition = on_kept_counts(lambda kept: ((kept >= 1291) & (kept < 1343)) | (kept >= 1485))
+    settings = CausalSettings()
+    assert first_size(condition, 1, spectrum.n_bins, 2.0, 3) == 1291
+    assert first_size(condition, 1, spectrum.n_bins, 2.0, 3, hints=[1494]) == 1485
+    assert first_sufficient(condition, spectrum.n_bins, settings, [1494]) == 1291
+    assert first_sufficient(condition, spectrum.n_bins, settings) == 1291

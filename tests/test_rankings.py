@@ -475,6 +475,69 @@ def test_discovery_keeps_the_smaller_sufficient_prefix_of_freqrex_ns_orders_and_
     assert RANKERS["paper"](problem(ctx), 100).explanation_alternatives == ()
 
 
+def test_discovery_probes_the_pruned_sufficient_sets_size_which_the_grid_steps_over():
+    """On SpoiledTone: eight bins of noise, the tone, five more of noise, then the spoiler, B and the rest. The
+    first nine bins are sufficient, and stay so for the chain's five bins; but the grid sizes around
+    nine (8, 16) are not, and the search without the hint finds a prefix holding half of B. With the
+    size 9 hinted (freqrex-ns hints its pruned sufficient set's size), both the lead search and
+    extraction find the nine bins."""
+    model = SpoiledTone()
+    ctx = context(model.target, model.clip)
+    settings = CausalSettings()
+    noise = [k for k in range(100, 200)][:13]
+    head = [*noise[:8], model.tone, *noise[8:], model.spoiler, *range(2000, 2101)]
+    order = np.concatenate([head, np.setdiff1d(np.arange(ctx.spectrum.n_bins), head)])
+    assert sufficient_prefix(PrefixProbe(ctx.spectrum, ctx.oracle, order), ctx.label, ctx.score, settings) > 50
+    assert sufficient_prefix(PrefixProbe(ctx.spectrum, ctx.oracle, order), ctx.label, ctx.score, settings, [9]) == 9
+    lead_order, lead = lead_by_sufficiency(ctx.spectrum, ctx.oracle, ctx.label, ctx.score, [order, order[::-1]],
+                                           settings, [9])
+    assert lead == 0 and np.array_equal(lead_order, order)
+    _, found, _ = extract(ctx.spectrum, ctx.oracle, ctx.label, ctx.score, order, settings, [9])
+    assert found["sufficient"] == 9
+    assert extract(ctx.spectrum, ctx.oracle, ctx.label, ctx.score, order, settings)[1]["sufficient"] > 50
+
+
+def test_freqrex_ns_hands_discovery_its_pruned_sufficient_sets_size():
+    """freqrex-ns's pruned S leads all three explanation orders, so its size is a prefix size known to be
+    sufficient: the ranking says so (`sufficient_hint`), and the S kept alone keeps the class."""
+    planted = PlantedBands(fraction=0.5)
+    ctx = context(planted.target, planted.clip)
+    ranking = RANKERS["freqrex-ns"](problem(ctx, max_queries=600), 600)
+    k = ranking.sufficient_hint
+    assert k is not None and k == ranking.details["sufficient"]
+    heads = [set(order[:k].tolist()) for order in (ranking.order, *ranking.explanation_alternatives)]
+    assert heads[0] == heads[1] == heads[2]
+    kept = ctx.spectrum.keep(PrefixProbe(ctx.spectrum, ctx.oracle, ranking.order).masks([k]))
+    scores = planted.target.predict(kept)
+    assert scores[0].argmax() == ctx.label and scores[0, ctx.label] >= 0.5 * ctx.score
+    assert RANKERS["paper"](problem(ctx), 100).sufficient_hint is None
+
+
+def test_discovery_on_a_real_model_finds_the_pruned_sufficient_set_the_grid_alone_misses():
+    """fsdd-dscnn (TorchScript, the zoo's) on 0_theo_1 at the seed the zoo gives that clip: freqrex-ns's
+    pruned S is sufficient, but no grid size of any of its three explanation orders lands on it (the
+    searches without the hint find 2-5x more bins); discovery, which probes S's size, reports no more, and
+    the faithfulness comparison reports discovery's size for the ranking it reuses."""
+    from pathlib import Path
+
+    from freqrex_bench.data import load_audio, prepare_clip
+    from freqrex_bench.targets import TorchScriptTarget
+
+    root = Path(__file__).resolve().parents[1]
+    digits = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
+    target = TorchScriptTarget(root / "examples/models/fsdd-dscnn/model.pt", digits, 8000, output="logits")
+    audio, rate = load_audio(root / "tests/data/fsdd/0_theo_1.wav")
+    clip, seed = prepare_clip(audio, rate, 8000).signal, 6958179192126264320
+    result = explain(target, clip, 8000, seed=seed)
+    ctx = context(target, clip, seed)
+    ranking = RANKERS["freqrex-ns"](problem(ctx), 2000)
+    unhinted = [sufficient_prefix(PrefixProbe(ctx.spectrum, ctx.oracle, order), ctx.label, ctx.score, CausalSettings())
+                for order in (ranking.order, *ranking.explanation_alternatives)]
+    assert result.subsets["sufficient"].size <= ranking.sufficient_hint < min(unhinted), unhinted
+    row = Faithfulness(rankings=("freqrex-ns",)).run(context(target, clip, seed)).rankings["freqrex-ns"]
+    assert row["sufficient_size"] == result.subsets["sufficient"].size
+
+
 @pytest.mark.parametrize("budget", [140, 160, 180])
 def test_the_lead_search_never_takes_extractions_share_of_a_budget(budget):
     """With a budget, responsibility leaves extraction a reserve; searching the alternative order spends

@@ -14,6 +14,7 @@ with that confidence, as causal discovery judges it), its queries and seconds.
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,6 +26,7 @@ from ..serialization import jsonable
 from ..strategy import Context, Parameters, Strategy, register
 from .discovery import CausalDiscovery
 from .rankings import RANKERS, Problem, Ranking
+from .result import CausalResult
 from .settings import CausalSettings
 from .subsets import PrefixProbe, lead_by_sufficiency, sufficient_prefix
 
@@ -77,13 +79,22 @@ def curves(ctx: Context, order: np.ndarray, points: int) -> Curves:
     return Curves(sizes, scores[: sizes.size], scores[sizes.size:], spectrum.n_bins)
 
 
-def sufficient_size(ctx: Context, order: np.ndarray, settings: CausalSettings) -> int | None:
-    """The smallest sufficient prefix of `order` (causal.subsets' definition), or None if none is; 0, for
-    every order alike and without a query, on a clip whose class silence already gets with min_confidence
-    of its score (Context.silence_is_sufficient, where causal discovery stops)."""
+def sufficient_size(ctx: Context, order: np.ndarray, settings: CausalSettings, hints: Sequence[int] = ()) -> int | None:
+    """The smallest sufficient prefix of `order` (causal.subsets' definition and search, probing the prefix
+    sizes `hints` too), or None if none is; 0, for every order alike and without a query, on a clip whose
+    class silence already gets with min_confidence of its score (Context.silence_is_sufficient, where
+    causal discovery stops)."""
     if ctx.silence_is_sufficient(settings.min_confidence):
         return 0
-    return sufficient_prefix(PrefixProbe(ctx.spectrum, ctx.oracle, order), ctx.label, ctx.score, settings)
+    return sufficient_prefix(PrefixProbe(ctx.spectrum, ctx.oracle, order), ctx.label, ctx.score, settings, hints)
+
+
+def discovered_size(causal: CausalResult) -> int | None:
+    """The size of the sufficient set causal discovery reported (0 where it stopped at silence), or None if
+    it found none: the reused ranking's sufficient size, searched as discovery searched it (with its
+    ranking's `sufficient_hint`, which the causal result does not keep)."""
+    found = causal.subsets.get("sufficient")
+    return None if found is None else found.size
 
 
 @dataclass
@@ -183,10 +194,12 @@ class Faithfulness(Strategy):
                     reused.append(name)
                 else:
                     ranking = RANKERS[name](problem, self.budget)
+                hints = () if ranking.sufficient_hint is None else (ranking.sufficient_hint,)
                 order = lead_by_sufficiency(ctx.spectrum, ctx.oracle, ctx.label, ctx.score,
-                                            [ranking.order, *ranking.explanation_alternatives], self.settings)[0]
+                                            [ranking.order, *ranking.explanation_alternatives], self.settings,
+                                            hints)[0]
                 measured = curves(ctx, order, self.parameters.points)
-                size = sufficient_size(ctx, order, self.settings)
+                size = discovered_size(causal) if name in reused else sufficient_size(ctx, order, self.settings, hints)
             except QueryBudgetExceeded:
                 rows[name] = {"error": "the query budget ran out"}
                 break

@@ -64,7 +64,10 @@ class Ranking:
     and counter-evidence together by the size of their effect, and `effect` (float64 [M] or None), each
     bin's measured margin drop per unit energy, negative for counter-evidence (bins whose removal raised
     the class margin), 0 where none above float noise was measured; a `highest-snr` attack searches the
-    signed orders with steps shaped by it (occlusion; ours, not the paper's: attacks.shaped)."""
+    signed orders with steps shaped by it (occlusion; ours, not the paper's: attacks.shaped), and
+    `sufficient_hint`, the size of a prefix the ranker already found sufficient as a set, the same in
+    `order` and every explanation alternative (freqrex-ns: its pruned S, which leads them all), which
+    discovery's search for the sufficient prefix probes with its grid (None: no such size; ours)."""
 
     order: np.ndarray
     values: np.ndarray
@@ -75,6 +78,7 @@ class Ranking:
     explanation_alternatives: tuple[np.ndarray, ...] = ()
     signed_alternatives: tuple[np.ndarray, ...] = ()
     effect: np.ndarray | None = None
+    sufficient_hint: int | None = None
 
     @property
     def opposing(self) -> np.ndarray | None:
@@ -422,7 +426,8 @@ def freqrex_ns(problem: Problem, budget: int) -> Ranking:
                "keep_queries": keep.queries, "prune_queries": pruned_queries, "remove_queries": remove.queries,
                **remove.details}
     return Ranking(orders[0], keep.values, keep.queries + pruned_queries + remove.queries, remove.attack_order,
-                   details, remove.attack_alternatives, tuple(orders[1:]), remove.signed_alternatives, remove.effect)
+                   details, remove.attack_alternatives, tuple(orders[1:]), remove.signed_alternatives, remove.effect,
+                   None if sufficient is None else int(sufficient.size))
 
 
 RANKERS: dict[str, Callable[[Problem, int], Ranking]] = {

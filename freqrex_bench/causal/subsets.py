@@ -111,20 +111,37 @@ def conditions(probe: PrefixProbe, label: int, score: float, settings: CausalSet
     }
 
 
-def sufficient_prefix(probe: PrefixProbe, label: int, score: float, settings: CausalSettings) -> int | None:
+def sufficient_prefix(probe: PrefixProbe, label: int, score: float, settings: CausalSettings,
+                      hints: Sequence[int] = ()) -> int | None:
     """The size of the sufficient prefix of `probe.order` (the module docstring's definition, searched as
-    extraction searches it: search.first_size from 1), or None when no prefix is sufficient. Raises
-    QueryBudgetExceeded or TargetError from the oracle."""
-    return first_size(conditions(probe, label, score, settings)["sufficient"], 1, probe.spectrum.n_bins,
-                      settings.grid_ratio, settings.refine_points)
+    extraction searches it: search.first_size from 1, probing the prefix sizes `hints` with its grid), or
+    None when no prefix is sufficient. Raises QueryBudgetExceeded or TargetError from the oracle."""
+    return first_sufficient(conditions(probe, label, score, settings)["sufficient"], probe.spectrum.n_bins,
+                            settings, hints)
+
+
+def first_sufficient(condition: Condition, n_bins: int, settings: CausalSettings,
+                     hints: Sequence[int] = ()) -> int | None:
+    """The sufficient search: search.first_size from 1 on the sufficient `condition`; with `hints`, once
+    more probing those prefix sizes with the grid (its answers mostly cached), the smaller size found
+    winning. On a condition that is not monotone the two searches can end at different transitions, so
+    a hint never makes the prefix larger, and a hinted size that holds with a stable chain bounds it.
+    Raises what `condition.evaluate` raises (QueryBudgetExceeded, TargetError)."""
+    k = first_size(condition, 1, n_bins, settings.grid_ratio, settings.refine_points)
+    if hints:
+        hinted = first_size(condition, 1, n_bins, settings.grid_ratio, settings.refine_points, hints=hints)
+        if hinted is not None and (k is None or hinted < k):
+            k = hinted
+    return k
 
 
 def lead_by_sufficiency(spectrum: Spectrum, oracle: Oracle, label: int, score: float, orders: Sequence[np.ndarray],
-                        settings: CausalSettings) -> tuple[np.ndarray, int]:
+                        settings: CausalSettings, hints: Sequence[int] = ()) -> tuple[np.ndarray, int]:
     """The explanation order whose sufficient prefix is smallest, as (order, index into `orders`).
 
     `orders` are candidate orders of every bin (each int64 [M]), the main one first. Each one's sufficient
-    prefix k is searched (`sufficient_prefix`; sizes the main order shares with another are cache hits);
+    prefix k is searched (`sufficient_prefix`, probing the sizes `hints` too; sizes the main order shares
+    with another are cache hits);
     the smallest k wins, ties and a budget that runs out going to the earlier order. A winner other than
     the main order leads for its first min(M, ceil(grid_ratio x (k + 1)) + chain_length + 1) bins, more
     than every size its search decided on (the first grid size that held is below grid_ratio x k plus
@@ -136,7 +153,7 @@ def lead_by_sufficiency(spectrum: Spectrum, oracle: Oracle, label: int, score: f
     sizes: list[float] = []
     for order in orders:
         try:
-            k = sufficient_prefix(PrefixProbe(spectrum, oracle, order), label, score, settings)
+            k = sufficient_prefix(PrefixProbe(spectrum, oracle, order), label, score, settings, hints)
         except QueryBudgetExceeded:
             break
         sizes.append(np.inf if k is None else k)
@@ -151,9 +168,11 @@ def lead_by_sufficiency(spectrum: Spectrum, oracle: Oracle, label: int, score: f
 
 
 def extract(spectrum: Spectrum, oracle: Oracle, label: int, score: float, order: np.ndarray,
-            settings: CausalSettings) -> tuple[PrefixProbe, dict[str, int], Status | None]:
+            settings: CausalSettings, hints: Sequence[int] = ()) -> tuple[PrefixProbe, dict[str, int], Status | None]:
     """Find each subset's prefix size in turn (paper Alg. 1 l. 10-22), each search starting where the
-    previous one ended; `order` is every bin index (int64 [M]), most responsible first.
+    previous one ended; `order` is every bin index (int64 [M]), most responsible first. The sufficient
+    search probes the prefix sizes `hints` with its grid (freqrex-ns: the size of its pruned sufficient
+    set, which leads the order; ours, not the paper's).
 
     Returns the probe (its cached answers), {subset kind: prefix size in bins} for the subsets found,
     and Status.BUDGET if the oracle's budget ran out (the subsets found before it are kept), else None.
@@ -164,7 +183,8 @@ def extract(spectrum: Spectrum, oracle: Oracle, label: int, score: float, order:
     start = 1
     try:
         for kind, condition in conditions(probe, label, score, settings).items():
-            k = first_size(condition, start, spectrum.n_bins, settings.grid_ratio, settings.refine_points)
+            k = (first_sufficient(condition, spectrum.n_bins, settings, hints) if kind == "sufficient" else
+                 first_size(condition, start, spectrum.n_bins, settings.grid_ratio, settings.refine_points))
             if k is None:
                 break
             found[kind] = start = k
