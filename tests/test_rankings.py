@@ -538,6 +538,34 @@ def test_discovery_on_a_real_model_finds_the_pruned_sufficient_set_the_grid_alon
     assert row["sufficient_size"] == result.subsets["sufficient"].size
 
 
+def test_orders_tied_on_the_sufficient_prefix_are_told_apart_by_how_soon_removing_them_collapses_the_decision():
+    """PlantedBands at fraction 0.1: a tenth of the bands' energy is enough kept alone, but the decision
+    survives until nine tenths are removed. Both orders start with the same sufficient head S (the
+    loudest band bins); after S, one removes the rest of the bands, the other the loud bins outside
+    them. Their sufficient prefixes tie; the first collapses the decision sooner under deletion and
+    leads, whole, whichever comes first."""
+    planted = PlantedBands(fraction=0.1)
+    ctx = context(planted.target, planted.clip)
+    magnitude = ctx.spectrum.magnitude.astype(np.float64)
+    band = np.flatnonzero(planted.in_band)[np.argsort(-magnitude[planted.in_band], kind="stable")]
+    energy = np.cumsum(magnitude[band] ** 2) / np.sum(magnitude[band] ** 2)
+    head = band[: int(np.searchsorted(energy, 0.15)) + 1]
+    outside = np.flatnonzero(~planted.in_band)
+    outside = outside[np.argsort(-magnitude[outside], kind="stable")]
+    bands_next = np.concatenate([band, outside])
+    loud_next = np.concatenate([head, outside, band[head.size:]])
+    settings = CausalSettings()
+    hints = [head.size]
+    sizes = [sufficient_prefix(PrefixProbe(ctx.spectrum, ctx.oracle, order), ctx.label, ctx.score, settings, hints)
+             for order in (bands_next, loud_next)]
+    assert sizes[0] == sizes[1] <= head.size, sizes
+    for orders, expected in (([loud_next, bands_next], 1), ([bands_next, loud_next], 0)):
+        order, lead = lead_by_sufficiency(ctx.spectrum, ctx.oracle, ctx.label, ctx.score, orders, settings, hints)
+        assert lead == expected and np.array_equal(order, bands_next)
+    _, found, _ = extract(ctx.spectrum, ctx.oracle, ctx.label, ctx.score, bands_next, settings, hints)
+    assert found["sufficient"] == sizes[0]
+
+
 @pytest.mark.parametrize("budget", [140, 160, 180])
 def test_the_lead_search_never_takes_extractions_share_of_a_budget(budget):
     """With a budget, responsibility leaves extraction a reserve; searching the alternative order spends

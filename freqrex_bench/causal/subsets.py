@@ -141,12 +141,14 @@ def lead_by_sufficiency(spectrum: Spectrum, oracle: Oracle, label: int, score: f
 
     `orders` are candidate orders of every bin (each int64 [M]), the main one first. Each one's sufficient
     prefix k is searched (`sufficient_prefix`, probing the sizes `hints` too; sizes the main order shares
-    with another are cache hits);
-    the smallest k wins, ties and a budget that runs out going to the earlier order. A winner other than
-    the main order leads for its first min(M, ceil(grid_ratio x (k + 1)) + chain_length + 1) bins, more
-    than every size its search decided on (the first grid size that held is below grid_ratio x k plus
-    rounding, the chain ends at k + chain_length), so extraction on the result finds the same k; the main
-    order's remaining bins follow in the main order. Raises TargetError when the model fails.
+    with another are cache hits); the smallest k wins. Orders that tie on it (they share a head: freqrex-ns's
+    pruned S) are told apart by how soon removing their top bins collapses the decision (`collapse`, one
+    batch): the lowest wins, whole, and extraction on it finds the same k. A single winner other than the
+    main order leads for its first min(M, ceil(grid_ratio x (k + 1)) + chain_length + 1) bins, more than
+    every size its search decided on (the first size that held is below grid_ratio x k plus rounding, the
+    chain ends at k + chain_length), so extraction on the result finds the same k; the main order's
+    remaining bins follow in the main order. A budget that runs out leaves the earlier order (the main
+    one, if it ties). Raises TargetError when the model fails.
     """
     if len(orders) < 2:
         return orders[0], 0
@@ -157,14 +159,36 @@ def lead_by_sufficiency(spectrum: Spectrum, oracle: Oracle, label: int, score: f
         except QueryBudgetExceeded:
             break
         sizes.append(np.inf if k is None else k)
-    if len(sizes) < 2 or min(sizes) == sizes[0]:  # the main order wins ties, and a search the budget cut short
+    if len(sizes) < 2 or not np.isfinite(min(sizes)):
         return orders[0], 0
-    best = int(np.argmin(sizes))
+    tied = [i for i, k in enumerate(sizes) if k == min(sizes)]
+    if len(tied) > 1:
+        try:
+            pick = tied[int(np.argmin(collapse(spectrum, oracle, label, [orders[i] for i in tied])))]
+            return orders[pick], pick
+        except QueryBudgetExceeded:
+            pass
+    best = tied[0]
+    if best == 0:
+        return orders[0], 0
     span = min(spectrum.n_bins, int(np.ceil(settings.grid_ratio * (sizes[best] + 1))) + settings.chain_length + 1)
     lead = orders[best][:span]
     rest = np.ones(spectrum.n_bins, dtype=bool)
     rest[lead] = False
     return np.concatenate([lead, orders[0][rest[orders[0]]]]).astype(np.int64), best
+
+
+def collapse(spectrum: Spectrum, oracle: Oracle, label: int, orders: Sequence[np.ndarray],
+             points: int = 4) -> np.ndarray:
+    """A coarse deletion curve per order, summed: float64 [len(orders)], for each order (int64 [M]) the sum
+    of P(label) over the clip with its top k bins removed, at `points` sizes k spaced geometrically
+    strictly between 1 and M (rounded geomspace(1, M, points + 2)[1:-1]); lower: the decision collapses
+    sooner (the deletion metric of Petsiuk et al. 2018, at a few sizes). len(orders) x points queries
+    in one oracle batch. Raises QueryBudgetExceeded or TargetError from the oracle."""
+    sizes = np.unique(np.round(np.geomspace(1, spectrum.n_bins, points + 2)[1:-1]).astype(np.int64))
+    masks = np.concatenate([PrefixProbe(spectrum, oracle, order).masks(sizes) for order in orders])
+    scores = oracle.classify(spectrum.edits(masks, removed=np.ones(len(masks), dtype=bool))).scores[:, label]
+    return scores.astype(np.float64).reshape(len(orders), sizes.size).sum(axis=1)
 
 
 def extract(spectrum: Spectrum, oracle: Oracle, label: int, score: float, order: np.ndarray,
