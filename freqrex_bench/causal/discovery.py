@@ -44,9 +44,10 @@ class CausalDiscovery(Strategy):
         self._configure(validated(CausalSettings, {**base, **overrides}, "causal discovery settings"), {})
 
     def query_estimate(self) -> int:
-        """Model queries per clip: the responsibility cap (max_queries), about 140 of extraction (with the
-        searches of the alternative explanation orders' sufficient prefixes: 24-39 queries on the zoo) and
-        the 2 that classify clip and silence."""
+        """Model queries per clip: the responsibility cap (max_queries), at most about 140 of extraction (with
+        the searches of the alternative explanation orders' sufficient prefixes, with and without the pruned
+        set's size, and the deletion probe of orders that tie: 99-113 queries a clip in all on the zoo's
+        digit models) and the 2 that classify clip and silence."""
         return self.settings.max_queries + 142
 
     def run(self, ctx: Context) -> CausalResult:

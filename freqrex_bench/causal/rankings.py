@@ -409,7 +409,9 @@ def freqrex_ns(problem: Problem, budget: int) -> Ranking:
     models re-measured: departure 14).
     Its alternatives (`explanation_alternatives`, searched by discovery: subsets.lead_by_sufficiency) put
     after S the other bins by keep responsibility (the order before that one), or by loudness
-    (`explanation_orders`): whichever has the smallest sufficient prefix on the clip leads the explanation.
+    (`explanation_orders`): whichever has the smallest sufficient prefix on the clip leads the explanation
+    (among equal ones, whichever's removal collapses the decision soonest). Its `sufficient_hint` is |S|,
+    which discovery's sufficient search probes beside its grid (subsets.first_sufficient).
     The attack orders are the occlusion's (drop per unit energy, coarse to fine, then quietest first;
     and finest bands first).
     """

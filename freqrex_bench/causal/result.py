@@ -51,7 +51,8 @@ class CausalResult:
     and `attack_alternatives` further orders (each int64 [M]) the `highest-snr` Fourier attack also searches
     (freqrex-ns, occlusion: the finest bands first; empty otherwise), before `ranking` itself. `ranking_lead` says
     which explanation order leads `ranking`: 0 the method's own, i > 0 its i-th alternative, whose sufficient prefix
-    was smaller (subsets.lead_by_sufficiency; freqrex-ns only). `effect` float64 [M] (or None) is each bin's
+    was smaller, or as small with a removal that collapses the decision sooner (subsets.lead_by_sufficiency;
+    freqrex-ns only). `effect` float64 [M] (or None) is each bin's
     measured margin drop per unit energy (its finest occlusion band's; negative for counter-evidence, bins whose
     removal raised the class margin: `opposing`; 0 where none above float noise was measured), and
     `signed_alternatives` (each int64 [M]) are orders of evidence and counter-evidence together by the size of
