@@ -67,7 +67,8 @@ class Ranking:
     signed orders with steps shaped by it (occlusion; ours, not the paper's: attacks.shaped), and
     `sufficient_hint`, the size of a prefix the ranker already found sufficient as a set, the same in
     `order` and every explanation alternative (freqrex-ns: its pruned S, which leads them all), which
-    discovery's search for the sufficient prefix probes with its grid (None: no such size; ours)."""
+    discovery's search for the sufficient prefix also probes beside its grid (subsets.first_sufficient;
+    None: no such size; ours, not the paper's)."""
 
     order: np.ndarray
     values: np.ndarray

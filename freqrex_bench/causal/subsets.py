@@ -114,7 +114,7 @@ def conditions(probe: PrefixProbe, label: int, score: float, settings: CausalSet
 def sufficient_prefix(probe: PrefixProbe, label: int, score: float, settings: CausalSettings,
                       hints: Sequence[int] = ()) -> int | None:
     """The size of the sufficient prefix of `probe.order` (the module docstring's definition, searched as
-    extraction searches it: search.first_size from 1, probing the prefix sizes `hints` with its grid), or
+    extraction searches it: `first_sufficient`, with and without the prefix sizes `hints` probed), or
     None when no prefix is sufficient. Raises QueryBudgetExceeded or TargetError from the oracle."""
     return first_sufficient(conditions(probe, label, score, settings)["sufficient"], probe.spectrum.n_bins,
                             settings, hints)
@@ -195,8 +195,8 @@ def extract(spectrum: Spectrum, oracle: Oracle, label: int, score: float, order:
             settings: CausalSettings, hints: Sequence[int] = ()) -> tuple[PrefixProbe, dict[str, int], Status | None]:
     """Find each subset's prefix size in turn (paper Alg. 1 l. 10-22), each search starting where the
     previous one ended; `order` is every bin index (int64 [M]), most responsible first. The sufficient
-    search probes the prefix sizes `hints` with its grid (freqrex-ns: the size of its pruned sufficient
-    set, which leads the order; ours, not the paper's).
+    search is `first_sufficient`, with and without the prefix sizes `hints` probed (freqrex-ns: the size
+    of its pruned sufficient set, which leads the order; ours, not the paper's).
 
     Returns the probe (its cached answers), {subset kind: prefix size in bins} for the subsets found,
     and Status.BUDGET if the oracle's budget ran out (the subsets found before it are kept), else None.
