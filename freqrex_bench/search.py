@@ -52,7 +52,7 @@ def first_size(
     This is the smallest such k when holds() is monotone. Otherwise it is the first transition the
     bracketing finds, unless the bracket spans at most `exact_below` sizes: then all of them are probed
     in one batch and the smallest that holds is taken. An island where holds() is briefly true below a
-    failing grid size is never seen, unless its size is one of the `hints`: sizes in [start, limit]
+    failing grid size is never seen, unless one of the `hints` falls inside it: sizes in [start, limit]
     probed with the grid (e.g. the size of a set already known to hold; others are ignored). `ratio` is
     the grid ratio, `points` the sizes per refinement round. Whatever `condition.evaluate` raises
     (QueryBudgetExceeded, TargetError) propagates.

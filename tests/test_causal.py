@@ -264,3 +264,32 @@ def test_a_hint_never_makes_the_sufficient_prefix_larger():
     assert first_size(condition, 1, spectrum.n_bins, 2.0, 3, hints=[1494]) == 1485
     assert first_sufficient(condition, spectrum.n_bins, settings, [1494]) == 1291
     assert first_sufficient(condition, spectrum.n_bins, settings) == 1291
+
+
+def test_a_budget_that_runs_out_in_the_hinted_search_keeps_the_plain_searchs_size():
+    """Class 1 from 100 kept bins on. The plain search finds 100; a budget that runs out at the first batch
+    of the second (hinted) search keeps it; with nothing found first, the error propagates."""
+    from freqrex_bench.errors import QueryBudgetExceeded
+
+    def budgeted(condition, batches):
+        asked = []
+
+        def evaluate(ks):
+            if len(asked) >= batches:
+                raise QueryBudgetExceeded(batches, len(asked), len(ks))
+            asked.append(ks)
+            condition.evaluate(ks)
+
+        return Condition(evaluate, condition.holds, condition.stable, condition.chain), asked
+
+    spectrum, condition = on_kept_counts(lambda kept: kept >= 100)
+    counted, asked = budgeted(condition, 10**6)
+    assert first_size(counted, 1, spectrum.n_bins, 2.0, 3) == 100
+    limited, _ = budgeted(condition, len(asked))
+    assert first_sufficient(limited, spectrum.n_bins, CausalSettings(), [50]) == 100
+    spectrum, never = on_kept_counts(lambda kept: kept < 0)
+    counted, asked = budgeted(never, 10**6)
+    assert first_size(counted, 1, spectrum.n_bins, 2.0, 3) is None
+    limited, _ = budgeted(never, len(asked))
+    with pytest.raises(QueryBudgetExceeded):
+        first_sufficient(limited, spectrum.n_bins, CausalSettings(), [50])

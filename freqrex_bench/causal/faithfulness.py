@@ -26,7 +26,6 @@ from ..serialization import jsonable
 from ..strategy import Context, Parameters, Strategy, register
 from .discovery import CausalDiscovery
 from .rankings import RANKERS, Problem, Ranking
-from .result import CausalResult
 from .settings import CausalSettings
 from .subsets import PrefixProbe, lead_by_sufficiency, sufficient_prefix
 
@@ -87,14 +86,6 @@ def sufficient_size(ctx: Context, order: np.ndarray, settings: CausalSettings, h
     if ctx.silence_is_sufficient(settings.min_confidence):
         return 0
     return sufficient_prefix(PrefixProbe(ctx.spectrum, ctx.oracle, order), ctx.label, ctx.score, settings, hints)
-
-
-def discovered_size(causal: CausalResult) -> int | None:
-    """The size of the sufficient set causal discovery reported (0 where it stopped at silence), or None if
-    it found none: the reused ranking's sufficient size, searched as discovery searched it (with its
-    ranking's `sufficient_hint`, which the causal result does not keep)."""
-    found = causal.subsets.get("sufficient")
-    return None if found is None else found.size
 
 
 @dataclass
@@ -199,7 +190,8 @@ class Faithfulness(Strategy):
                                             [ranking.order, *ranking.explanation_alternatives], self.settings,
                                             hints)[0]
                 measured = curves(ctx, order, self.parameters.points)
-                size = discovered_size(causal) if name in reused else sufficient_size(ctx, order, self.settings, hints)
+                found = causal.subsets.get("sufficient") if name in reused else None
+                size = found.size if found is not None else sufficient_size(ctx, order, self.settings, hints)
             except QueryBudgetExceeded:
                 rows[name] = {"error": "the query budget ran out"}
                 break

@@ -67,8 +67,8 @@ class Ranking:
     signed orders with steps shaped by it (occlusion; ours, not the paper's: attacks.shaped), and
     `sufficient_hint`, the size of a prefix the ranker already found sufficient as a set, the same in
     `order` and every explanation alternative (freqrex-ns: its pruned S, which leads them all), which
-    discovery's search for the sufficient prefix also probes beside its grid (subsets.first_sufficient;
-    None: no such size; ours, not the paper's)."""
+    discovery's search for the sufficient prefix also probes beside its grid, in a second search whose
+    smaller result is kept (subsets.first_sufficient; None: no such size; ours, not the paper's)."""
 
     order: np.ndarray
     values: np.ndarray
@@ -412,7 +412,7 @@ def freqrex_ns(problem: Problem, budget: int) -> Ranking:
     after S the other bins by keep responsibility (the order before that one), or by loudness
     (`explanation_orders`): whichever has the smallest sufficient prefix on the clip leads the explanation
     (among equal ones, whichever's removal collapses the decision soonest). Its `sufficient_hint` is |S|,
-    which discovery's sufficient search probes beside its grid (subsets.first_sufficient).
+    which discovery's sufficient search probes beside its grid in a second search (subsets.first_sufficient).
     The attack orders are the occlusion's (drop per unit energy, coarse to fine, then quietest first;
     and finest bands first).
     """

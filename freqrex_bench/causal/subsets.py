@@ -125,11 +125,17 @@ def first_sufficient(condition: Condition, n_bins: int, settings: CausalSettings
     """The sufficient search: search.first_size from 1 on the sufficient `condition`; with `hints`, once
     more probing those prefix sizes with the grid (its answers mostly cached), the smaller size found
     winning. On a condition that is not monotone the two searches can end at different transitions, so
-    a hint never makes the prefix larger, and a hinted size that holds with a stable chain bounds it.
-    Raises what `condition.evaluate` raises (QueryBudgetExceeded, TargetError)."""
+    a hint never makes the prefix larger, and a hinted size that holds with a stable chain bounds it. A
+    budget that runs out during the second search keeps the first one's size. Raises what
+    `condition.evaluate` raises (QueryBudgetExceeded, TargetError)."""
     k = first_size(condition, 1, n_bins, settings.grid_ratio, settings.refine_points)
     if hints:
-        hinted = first_size(condition, 1, n_bins, settings.grid_ratio, settings.refine_points, hints=hints)
+        try:
+            hinted = first_size(condition, 1, n_bins, settings.grid_ratio, settings.refine_points, hints=hints)
+        except QueryBudgetExceeded:
+            if k is None:
+                raise
+            return k
         if hinted is not None and (k is None or hinted < k):
             k = hinted
     return k
@@ -143,12 +149,13 @@ def lead_by_sufficiency(spectrum: Spectrum, oracle: Oracle, label: int, score: f
     prefix k is searched (`sufficient_prefix`, probing the sizes `hints` too; sizes the main order shares
     with another are cache hits); the smallest k wins. Orders that tie on it (they share a head: freqrex-ns's
     pruned S) are told apart by how soon removing their top bins collapses the decision (`collapse`, one
-    batch): the lowest wins, whole, and extraction on it finds the same k. A single winner other than the
-    main order leads for its first min(M, ceil(grid_ratio x (k + 1)) + chain_length + 1) bins, more than
-    every size its search decided on (the first size that held is below grid_ratio x k plus rounding, the
-    chain ends at k + chain_length), so extraction on the result finds the same k; the main order's
-    remaining bins follow in the main order. A budget that runs out leaves the earlier order (the main
-    one, if it ties). Raises TargetError when the model fails.
+    batch; equal sums go to the earlier order): the lowest wins, whole, and extraction on it finds the same
+    k. A single winner other than the main order leads for its first min(M, ceil(grid_ratio x (k + 1)) +
+    chain_length + 1) bins, more than every size the search that found k decided on (the first size that
+    held is below grid_ratio x k plus rounding, the chain ends at k + chain_length; the other search reads
+    sizes past that span only once its bracket lies at or above k), so extraction on the result finds the
+    same k; the main order's remaining bins follow in the main order. A budget that runs out leaves the
+    earlier order (the main one, if it ties). Raises TargetError when the model fails.
     """
     if len(orders) < 2:
         return orders[0], 0
@@ -181,10 +188,12 @@ def lead_by_sufficiency(spectrum: Spectrum, oracle: Oracle, label: int, score: f
 def collapse(spectrum: Spectrum, oracle: Oracle, label: int, orders: Sequence[np.ndarray],
              points: int = 4) -> np.ndarray:
     """A coarse deletion curve per order, summed: float64 [len(orders)], for each order (int64 [M]) the sum
-    of P(label) over the clip with its top k bins removed, at `points` sizes k spaced geometrically
-    strictly between 1 and M (rounded geomspace(1, M, points + 2)[1:-1]); lower: the decision collapses
-    sooner (the deletion metric of Petsiuk et al. 2018, at a few sizes). len(orders) x points queries
-    in one oracle batch. Raises QueryBudgetExceeded or TargetError from the oracle."""
+    of P(label) over the clip with its top k bins removed, at up to `points` sizes k spaced geometrically
+    between 1 and M (the distinct rounded geomspace(1, M, points + 2)[1:-1]); lower: the decision
+    collapses sooner (the deletion metric of Petsiuk et al. 2018, at a few sizes). At most len(orders) x
+    points queries in one oracle batch (prefixes the orders share are synthesised and asked once). Sizes
+    within a head the orders share score alike, so orders that share their first |S| bins differ only at
+    sizes above |S|. Raises QueryBudgetExceeded or TargetError from the oracle."""
     sizes = np.unique(np.round(np.geomspace(1, spectrum.n_bins, points + 2)[1:-1]).astype(np.int64))
     masks = np.concatenate([PrefixProbe(spectrum, oracle, order).masks(sizes) for order in orders])
     scores = oracle.classify(spectrum.edits(masks, removed=np.ones(len(masks), dtype=bool))).scores[:, label]
