@@ -77,11 +77,11 @@ class CausalDiscovery(Strategy):
             ranked = RANKERS[settings.method](problem, self._allowance(ctx, reserve))
             extraction_start = ctx.oracle.queries
             remaining = ctx.oracle.remaining
-            hints = () if ranked.sufficient_hint is None else (ranked.sufficient_hint,)
             with ctx.oracle.holding_back(0 if remaining is None else min(reserve, remaining)):
                 order, lead = lead_by_sufficiency(spectrum, ctx.oracle, ctx.label, ctx.score,
-                                                  [ranked.order, *ranked.explanation_alternatives], settings, hints)
-            probe, found, stopped = extract(spectrum, ctx.oracle, ctx.label, ctx.score, order, settings, hints)
+                                                  [ranked.order, *ranked.explanation_alternatives], settings,
+                                                  ranked.hints)
+            probe, found, stopped = extract(spectrum, ctx.oracle, ctx.label, ctx.score, order, settings, ranked.hints)
             extraction_queries = ctx.oracle.queries - extraction_start
             subsets = {
                 kind: Subset(probe.bins(k), spectrum.keep(probe.masks([k]))[0],

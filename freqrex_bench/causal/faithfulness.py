@@ -185,13 +185,12 @@ class Faithfulness(Strategy):
                     reused.append(name)
                 else:
                     ranking = RANKERS[name](problem, self.budget)
-                hints = () if ranking.sufficient_hint is None else (ranking.sufficient_hint,)
                 order = lead_by_sufficiency(ctx.spectrum, ctx.oracle, ctx.label, ctx.score,
                                             [ranking.order, *ranking.explanation_alternatives], self.settings,
-                                            hints)[0]
+                                            ranking.hints)[0]
                 measured = curves(ctx, order, self.parameters.points)
                 found = causal.subsets.get("sufficient") if name in reused else None
-                size = found.size if found is not None else sufficient_size(ctx, order, self.settings, hints)
+                size = found.size if found is not None else sufficient_size(ctx, order, self.settings, ranking.hints)
             except QueryBudgetExceeded:
                 rows[name] = {"error": "the query budget ran out"}
                 break

@@ -82,6 +82,11 @@ class Ranking:
     sufficient_hint: int | None = None
 
     @property
+    def hints(self) -> tuple[int, ...]:
+        """The prefix sizes the sufficient search also probes: `sufficient_hint`, if any (subsets.first_sufficient)."""
+        return () if self.sufficient_hint is None else (self.sufficient_hint,)
+
+    @property
     def opposing(self) -> np.ndarray | None:
         """bool [M] (or None): the counter-evidence, bins whose removal raised the class margin (effect < 0)."""
         return None if self.effect is None else self.effect < 0
