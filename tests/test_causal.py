@@ -8,7 +8,7 @@ import pytest
 from freqrex_bench import Oracle, Spectrum, explain
 from freqrex_bench.causal import CausalSettings
 from freqrex_bench.causal.responsibility import combinations_of, emd, minimal_passing, split
-from freqrex_bench.causal.subsets import PrefixProbe, first_sufficient
+from freqrex_bench.causal.subsets import PrefixProbe, collapse, first_sufficient
 from freqrex_bench.search import Condition, first_size, geometric_grid
 from freqrex_bench.targets import CallableTarget
 
@@ -293,3 +293,26 @@ def test_a_budget_that_runs_out_in_the_hinted_search_keeps_the_plain_searchs_siz
     limited, _ = budgeted(never, len(asked))
     with pytest.raises(QueryBudgetExceeded):
         first_sufficient(limited, spectrum.n_bins, CausalSettings(), [50])
+
+
+def test_tied_orders_are_compared_past_the_head_they_share():
+    """A flat 2049-bin spectrum; P(class 1) is the share of the critical bins 1200-1399 kept. Two orders
+    share their first 1200 bins (as freqrex-ns's orders share the pruned S); past them one removes the
+    critical bins next, the other last. Every deletion size within the shared head scores alike, so the
+    sizes are spent past it (between 1200 and 2049): the first order's sum is below 1 (the critical bins
+    are gone by the second size), the second's is 4 (they are all kept at every size). Sizes from 1 to M
+    (4.6, 21, 98, 449) would score both 4 and leave the tie."""
+    n = 2**12
+    spectrum = Spectrum.from_signal(np.fft.irfft(np.ones(n // 2 + 1), n).astype(np.float32), 16000)
+
+    def model(batch):
+        kept = np.abs(np.fft.rfft(batch, axis=1))[:, 1200:1400] > 1e-3
+        share = kept.mean(axis=1)
+        return np.stack([1 - share, share], axis=1).astype(np.float32)
+
+    oracle = Oracle(CallableTarget(model, ["off", "on"], 16000))
+    head, critical, rest = np.arange(1200), np.arange(1200, 1400), np.arange(1400, spectrum.n_bins)
+    soon, late = np.concatenate([head, critical, rest]), np.concatenate([head, rest, critical])
+    sums = collapse(spectrum, oracle, 1, [late, soon])
+    assert sums[0] == pytest.approx(4.0) and sums[1] < 1.0
+    assert collapse(spectrum, oracle, 1, [soon, late])[0] == pytest.approx(sums[1])

@@ -188,13 +188,15 @@ def lead_by_sufficiency(spectrum: Spectrum, oracle: Oracle, label: int, score: f
 def collapse(spectrum: Spectrum, oracle: Oracle, label: int, orders: Sequence[np.ndarray],
              points: int = 4) -> np.ndarray:
     """A coarse deletion curve per order, summed: float64 [len(orders)], for each order (int64 [M]) the sum
-    of P(label) over the clip with its top k bins removed, at up to `points` sizes k spaced geometrically
-    between 1 and M (the distinct rounded geomspace(1, M, points + 2)[1:-1]); lower: the decision
-    collapses sooner (the deletion metric of Petsiuk et al. 2018, at a few sizes). At most len(orders) x
-    points queries in one oracle batch (prefixes the orders share are synthesised and asked once). Sizes
-    within a head the orders share score alike, so orders that share their first |S| bins differ only at
-    sizes above |S|. Raises QueryBudgetExceeded or TargetError from the oracle."""
-    sizes = np.unique(np.round(np.geomspace(1, spectrum.n_bins, points + 2)[1:-1]).astype(np.int64))
+    of P(label) over the clip with its top k bins removed; lower: the decision collapses sooner (the
+    deletion metric of Petsiuk et al. 2018, at a few sizes). Removing any part of a head the orders share
+    (freqrex-ns's pruned S leads all its orders) scores alike, so the sizes k are spent past it: up to
+    `points` of them, spaced geometrically between the head's length h and M (the distinct rounded
+    geomspace(max(h, 1), M, points + 2)[1:-1]). At most len(orders) x points queries in one oracle batch.
+    Raises QueryBudgetExceeded or TargetError from the oracle."""
+    head = min((int(np.argmax(np.append(order != orders[0], True))) for order in orders[1:]),
+               default=spectrum.n_bins)
+    sizes = np.unique(np.round(np.geomspace(max(head, 1), spectrum.n_bins, points + 2)[1:-1]).astype(np.int64))
     masks = np.concatenate([PrefixProbe(spectrum, oracle, order).masks(sizes) for order in orders])
     scores = oracle.classify(spectrum.edits(masks, removed=np.ones(len(masks), dtype=bool))).scores[:, label]
     return scores.astype(np.float64).reshape(len(orders), sizes.size).sum(axis=1)
