@@ -189,11 +189,12 @@ def collapse(spectrum: Spectrum, oracle: Oracle, label: int, orders: Sequence[np
              points: int = 4) -> np.ndarray:
     """A coarse deletion curve per order, summed: float64 [len(orders)], for each order (int64 [M]) the sum
     of P(label) over the clip with its top k bins removed; lower: the decision collapses sooner (the
-    deletion metric of Petsiuk et al. 2018, at a few sizes). Removing any part of a head the orders share
-    (freqrex-ns's pruned S leads all its orders) scores alike, so the sizes k are spent past it: up to
-    `points` of them, spaced geometrically between the head's length h and M (the distinct rounded
-    geomspace(max(h, 1), M, points + 2)[1:-1]). At most len(orders) x points queries in one oracle batch.
-    Raises QueryBudgetExceeded or TargetError from the oracle."""
+    deletion metric of Petsiuk et al. 2018, at a few sizes). Up to the length h of the head the orders
+    share element by element (freqrex-ns's pruned S leads all its orders), every order removes the same
+    bins and scores alike, so the sizes k are spent past it: up to `points` of them, spaced geometrically
+    between h and M (the distinct rounded geomspace(max(h, 1), M, points + 2)[1:-1]). At most
+    len(orders) x points queries in one oracle batch. Raises QueryBudgetExceeded or TargetError from the
+    oracle."""
     head = min((int(np.argmax(np.append(order != orders[0], True))) for order in orders[1:]),
                default=spectrum.n_bins)
     sizes = np.unique(np.round(np.geomspace(max(head, 1), spectrum.n_bins, points + 2)[1:-1]).astype(np.int64))
