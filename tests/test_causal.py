@@ -301,7 +301,7 @@ def test_tied_orders_are_compared_past_the_head_they_share():
     critical bins next, the other last. Every deletion size within the shared head scores alike, so the
     sizes are spent past it (between 1200 and 2049): the first order's sum is below 1 (the critical bins
     are gone by the second size), the second's is 4 (they are all kept at every size). Sizes from 1 to M
-    (4.6, 21, 98, 449) would score both 4 and leave the tie."""
+    (5, 21, 97, 446) would score both 4 and leave the tie."""
     n = 2**12
     spectrum = Spectrum.from_signal(np.fft.irfft(np.ones(n // 2 + 1), n).astype(np.float32), 16000)
 

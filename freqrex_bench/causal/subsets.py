@@ -192,7 +192,7 @@ def collapse(spectrum: Spectrum, oracle: Oracle, label: int, orders: Sequence[np
     deletion metric of Petsiuk et al. 2018, at a few sizes). Up to the length h of the head the orders
     share element by element (freqrex-ns's pruned S leads all its orders), every order removes the same
     bins and scores alike, so the sizes k are spent past it: up to `points` of them, spaced geometrically
-    between h and M (the distinct rounded geomspace(max(h, 1), M, points + 2)[1:-1]). At most
+    between h and M (the distinct rounded geomspace(max(h, 1), M, points + 2)[1:-1]; `points` >= 1). At most
     len(orders) x points queries in one oracle batch. Raises QueryBudgetExceeded or TargetError from the
     oracle."""
     head = min((int(np.argmax(np.append(order != orders[0], True))) for order in orders[1:]),
