@@ -230,11 +230,16 @@ def test_a_broken_chain_moves_the_search_past_the_break():
     assert first_size(keeps_class_one(spectrum, oracle, chain=2), 2000, 1999, 2.0, 3) is None
 
 
+def flat_spectrum():
+    """The spectrum of a 4096-sample impulse at 16 kHz: 2049 bins, every magnitude 1."""
+    n = 2**12
+    return Spectrum.from_signal(np.fft.irfft(np.ones(n // 2 + 1), n).astype(np.float32), 16000)
+
+
 def on_kept_counts(on, chain=5):
     """A flat 2049-bin spectrum and the condition "its top-k prefix (in bin order) is class 1" for a model
     that says class 1 exactly where on(number of bins kept) is true (on: int array -> bool array)."""
-    n = 2**12
-    spectrum = Spectrum.from_signal(np.fft.irfft(np.ones(n // 2 + 1), n).astype(np.float32), 16000)
+    spectrum = flat_spectrum()
 
     def model(batch):
         yes = on((np.abs(np.fft.rfft(batch, axis=1)) > 1e-3).sum(axis=1))
@@ -302,8 +307,7 @@ def test_tied_orders_are_compared_past_the_head_they_share():
     sizes are spent past it (between 1200 and 2049): the first order's sum is below 1 (the critical bins
     are gone by the second size), the second's is 4 (they are all kept at every size). Sizes from 1 to M
     (5, 21, 97, 446) would score both 4 and leave the tie."""
-    n = 2**12
-    spectrum = Spectrum.from_signal(np.fft.irfft(np.ones(n // 2 + 1), n).astype(np.float32), 16000)
+    spectrum = flat_spectrum()
 
     def model(batch):
         kept = np.abs(np.fft.rfft(batch, axis=1))[:, 1200:1400] > 1e-3

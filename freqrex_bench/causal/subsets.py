@@ -166,9 +166,10 @@ def lead_by_sufficiency(spectrum: Spectrum, oracle: Oracle, label: int, score: f
         except QueryBudgetExceeded:
             break
         sizes.append(np.inf if k is None else k)
-    if len(sizes) < 2 or not np.isfinite(min(sizes)):
+    smallest = min(sizes, default=np.inf)
+    if len(sizes) < 2 or not np.isfinite(smallest):
         return orders[0], 0
-    tied = [i for i, k in enumerate(sizes) if k == min(sizes)]
+    tied = [i for i, k in enumerate(sizes) if k == smallest]
     if len(tied) > 1:
         try:
             pick = tied[int(np.argmin(collapse(spectrum, oracle, label, [orders[i] for i in tied])))]
